@@ -229,7 +229,7 @@ function directedFlow(
     }
     let sum = 0;
     for (let j = 0; j < n; j++) sum += next[j];
-    if (Math.abs(sum - 1) > 1e-10) for (let j = 0; j < n; j++) next[j] /= sum;
+    if (Math.abs(sum - 1) > 1e-10) { for (let j = 0; j < n; j++) next[j] /= sum; }
     let err = 0;
     for (let j = 0; j < n; j++) err += Math.abs(next[j] - p[j]);
     const t = p;
