@@ -6,7 +6,7 @@
  * @module
  */
 
-import wabtInit from "npm:wabt@1.0.39";
+import wabtInit from "wabt";
 
 const WAT = new URL("../lib/knn/dot_kernel.wat", import.meta.url);
 const OUT = new URL("../lib/knn/dot_kernel_wasm.ts", import.meta.url);

@@ -1,0 +1,31 @@
+/**
+ * facecluster: cluster face embeddings into people with a k-nearest-neighbour similarity
+ * graph and the Infomap map equation, as the Python seed (faiss + C++ Infomap) does, in
+ * TypeScript.
+ *
+ * ```ts
+ * import { clusterFeatures, evaluate } from "@facecluster/facecluster";
+ * const data = new Float32Array([1, 0, 0.99, 0.1, 0, 1, 0.1, 0.99]);
+ * const r = await clusterFeatures({ rows: 4, cols: 2, data }, { k: 2, minSim: 0.5 });
+ * console.log(r.labels, evaluate(["a", "a", "b", "b"], r.labels).bcubed.f);
+ * ```
+ *
+ * @module
+ */
+
+export { InputError } from "./lib/errors.ts";
+export { encodeNpy, type Matrix, parseNpy, readNpy } from "./lib/io/npy.ts";
+export { parseLabels, readLabels } from "./lib/io/labels.ts";
+export { infomap, type InfomapOptions, type InfomapResult } from "./lib/infomap/infomap.ts";
+export type { LinkList } from "./lib/infomap/flow_graph.ts";
+export { CpuKnn, type CpuKnnOptions } from "./lib/knn/cpu.ts";
+export type { KnnBackend, KnnGraph, KnnSearchOptions } from "./lib/knn/types.ts";
+export { type Links, linksFromKnn } from "./lib/knn/links.ts";
+export { l2Normalize } from "./lib/knn/normalize.ts";
+export { type ClusteringMetrics, evaluate, type PrecisionRecall } from "./lib/metrics/metrics.ts";
+export {
+  clusterFeatures,
+  type ClusterFeaturesOptions,
+  type FeatureClustering,
+  type StageSeconds,
+} from "./lib/cluster/cluster_features.ts";

@@ -1,0 +1,85 @@
+/**
+ * Where the shared test data lives (`../shared` beside the repository) and whether it is
+ * there; tests that need it are ignored with a message when it is absent.
+ *
+ * @module
+ */
+
+/** Absolute path of `../shared` relative to the repository root. */
+export const SHARED: string = new URL("../../shared/", import.meta.url).pathname;
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `../shared/<rel>` exists; prints a skip notice once per missing path if not.
+ *
+ * @param rel Path below `../shared`.
+ * @returns True when present.
+ */
+export function hasShared(rel: string): boolean {
+  const ok = exists(SHARED + rel);
+  if (!ok) {
+    console.warn(
+      `SKIP: ${SHARED}${rel} is absent (a clone without ../shared); tests using it are ignored`,
+    );
+  }
+  return ok;
+}
+
+/**
+ * Reads a `source target weight` link list.
+ *
+ * @param path The file.
+ * @returns The links as arrays.
+ */
+export async function readLinkList(
+  path: string,
+): Promise<{ source: Int32Array; target: Int32Array; weight: Float64Array }> {
+  const text = await Deno.readTextFile(path);
+  const s: number[] = [], t: number[] = [], w: number[] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const p = line.trim().split(/\s+/);
+    if (p.length < 2) continue;
+    s.push(Number(p[0]));
+    t.push(Number(p[1]));
+    w.push(p.length > 2 ? Number(p[2]) : 1);
+  }
+  return { source: Int32Array.from(s), target: Int32Array.from(t), weight: Float64Array.from(w) };
+}
+
+/** Minimal assertion helpers (jsr:@std/assert is unreachable here). */
+export function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+/**
+ * Asserts `a === b` (or deep equality by JSON for objects).
+ *
+ * @param a Actual.
+ * @param b Expected.
+ * @param msg Message prefix.
+ */
+export function assertEquals(a: unknown, b: unknown, msg = ""): void {
+  const sa = JSON.stringify(a), sb = JSON.stringify(b);
+  if (sa !== sb) throw new Error(`${msg} expected ${sb}, got ${sa}`);
+}
+
+/**
+ * Asserts |a − b| ≤ tol.
+ *
+ * @param a Actual.
+ * @param b Expected.
+ * @param tol Tolerance.
+ * @param msg Message prefix.
+ */
+export function assertClose(a: number, b: number, tol: number, msg = ""): void {
+  if (!(Math.abs(a - b) <= tol)) throw new Error(`${msg} expected ${b} ± ${tol}, got ${a}`);
+}
