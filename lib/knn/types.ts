@@ -25,6 +25,11 @@ export interface KnnGraph {
 export interface KnnSearchOptions {
   /** Stops the search early with an `AbortError`. */
   signal?: AbortSignal;
+  /**
+   * Neighbours below this similarity may be left out (index −1): the link rule never
+   * uses them, and the GPU path skips them while it searches.
+   */
+  minSim?: number;
 }
 
 /**

@@ -1,0 +1,90 @@
+/**
+ * WebGPU adapter and device acquisition through Deno's `navigator.gpu`.
+ *
+ * @module
+ */
+
+/** An acquired WebGPU device and what it runs on. */
+export interface GpuContext {
+  /** The adapter. */
+  adapter: GPUAdapter;
+  /** A device with the adapter's largest buffer limits. */
+  device: GPUDevice;
+  /** Human-readable adapter name, e.g. "NVIDIA H200" or "llvmpipe (LLVM 15.0.6, 256 bits)". */
+  description: string;
+  /** True for a software adapter (Mesa's lavapipe/llvmpipe, SwiftShader). */
+  isSoftware: boolean;
+}
+
+/** Options of {@link acquireGpu}. */
+export interface AcquireGpuOptions {
+  /** Accept a software (fallback) adapter. @default false */
+  allowSoftware?: boolean;
+}
+
+/**
+ * Asks for a WebGPU adapter and device. Returns null when there is none (no
+ * `navigator.gpu`, no adapter, only a software adapter while `allowSoftware` is false, or a
+ * device request that fails).
+ *
+ * @param options Whether a software adapter will do.
+ * @returns The device, or null.
+ *
+ * @example
+ * ```ts ignore
+ * import { acquireGpu } from "./device.ts";
+ * const gpu = await acquireGpu({ allowSoftware: true });
+ * console.log(gpu?.description ?? "no WebGPU adapter");
+ * gpu?.device.destroy();
+ * ```
+ */
+export async function acquireGpu(options: AcquireGpuOptions = {}): Promise<GpuContext | null> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return null;
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch {
+    return null;
+  }
+  if (!adapter) return null;
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const description = info.description || info.device || info.vendor || "unknown adapter";
+  const isSoftware = info.isFallbackAdapter === true ||
+    /llvmpipe|lavapipe|swiftshader|software/i.test(description);
+  if (isSoftware && !options.allowSoftware) return null;
+  try {
+    const l = adapter.limits;
+    const device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxBufferSize: l.maxBufferSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    return { adapter, device, description, isSoftware };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Loads a WGSL file from `shaders/` relative to this module (works from a local checkout
+ * and from a remote URL).
+ *
+ * @param name File name in `shaders/`.
+ * @returns The shader source.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadShader } from "./device.ts";
+ * const code = await loadShader("knn_topk.wgsl");
+ * ```
+ */
+export async function loadShader(name: string): Promise<string> {
+  const url = new URL(`../../shaders/${name}`, import.meta.url);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot load shader ${url}: HTTP ${res.status}`);
+  return await res.text();
+}

@@ -1,0 +1,233 @@
+/**
+ * The GPU kNN path: `shaders/knn_topk.wgsl` run through WebGPU, with the rows cut into
+ * chunks that fit the adapter's buffer limits, and a backend that falls back to the CPU
+ * path when the GPU fails.
+ *
+ * @module
+ */
+
+import type { Matrix } from "../io/npy.ts";
+import { type GpuContext, loadShader } from "../gpu/device.ts";
+import type { KnnBackend, KnnGraph, KnnSearchOptions } from "./types.ts";
+
+/** Query rows per workgroup in the shader. */
+const TQ = 64;
+/** Floats of the feature dimension per step in the shader. */
+const TD = 16;
+
+/** Options of {@link GpuKnn}. */
+export interface GpuKnnOptions {
+  /** At most this many rows per query or candidate chunk (to bound memory, or for tests). */
+  maxChunkRows?: number;
+  /** At most this many bytes per buffer. @default 1 GiB */
+  maxBufferBytes?: number;
+}
+
+/** A failure of the GPU itself (device lost, out of memory, validation). */
+export class GpuError extends Error {
+  /**
+   * @param message What failed.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "GpuError";
+  }
+}
+
+/**
+ * Exact kNN on a WebGPU device: blocked similarity fused with per-row top-k and the
+ * `minSim` threshold (neighbours below it are left out, index −1).
+ *
+ * @example
+ * ```ts ignore
+ * import { acquireGpu } from "../gpu/device.ts";
+ * import { GpuKnn } from "./gpu.ts";
+ * const gpu = await acquireGpu({ allowSoftware: true });
+ * if (gpu) {
+ *   const g = await new GpuKnn(gpu).search(
+ *     { rows: 2, cols: 2, data: new Float32Array([1, 0, 0, 1]) },
+ *     2,
+ *   );
+ *   console.log(g.indices);
+ * }
+ * ```
+ */
+export class GpuKnn implements KnnBackend {
+  #ctx: GpuContext;
+  #options: GpuKnnOptions;
+  #pipeline: GPUComputePipeline | null = null;
+  #lost: string | null = null;
+
+  /**
+   * @param ctx The device to run on.
+   * @param options Chunk limits.
+   */
+  constructor(ctx: GpuContext, options: GpuKnnOptions = {}) {
+    this.#ctx = ctx;
+    this.#options = options;
+    ctx.device.lost.then((info) => {
+      this.#lost = `device lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  /** "gpu" and the adapter's name. */
+  get name(): string {
+    return `gpu (${this.#ctx.description})`;
+  }
+
+  async #getPipeline(): Promise<GPUComputePipeline> {
+    if (!this.#pipeline) {
+      const module = this.#ctx.device.createShaderModule({
+        code: await loadShader("knn_topk.wgsl"),
+      });
+      this.#pipeline = await this.#ctx.device.createComputePipelineAsync({
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+      });
+    }
+    return this.#pipeline;
+  }
+
+  /**
+   * Finds each row's k nearest rows (see {@link KnnBackend.search}).
+   *
+   * @param vectors L2-normalised rows.
+   * @param k Neighbours per row.
+   * @param options `minSim` and an abort signal.
+   * @returns The neighbours.
+   * @throws {GpuError} When the device is lost or runs out of memory.
+   */
+  async search(vectors: Matrix, k: number, options: KnnSearchOptions = {}): Promise<KnnGraph> {
+    const { device } = this.#ctx;
+    if (this.#lost) throw new GpuError(this.#lost);
+    const { rows: n, cols: d, data } = vectors;
+    const minSim = options.minSim ?? -Infinity;
+    const dPad = Math.ceil(d / TD) * TD;
+    const rowBytes = dPad * 4;
+    const lim = device.limits;
+    const maxBind = Math.min(
+      lim.maxStorageBufferBindingSize,
+      lim.maxBufferSize,
+      this.#options.maxBufferBytes ?? 1 << 30,
+    );
+    const cap = this.#options.maxChunkRows ?? Infinity;
+    let candRows = Math.min(n, cap, Math.floor(maxBind / rowBytes));
+    let queryRows = Math.min(
+      n,
+      cap,
+      Math.floor(maxBind / rowBytes),
+      Math.floor(maxBind / (k * 4)),
+      lim.maxComputeWorkgroupsPerDimension * TQ,
+    );
+    if (candRows < 1 || queryRows < 1) {
+      throw new GpuError(`rows of ${d} floats do not fit the adapter's buffer limits`);
+    }
+    if (candRows < n) candRows = Math.max(TQ, candRows - (candRows % TQ));
+    if (queryRows < n) queryRows = Math.max(TQ, queryRows - (queryRows % TQ));
+    const pipeline = await this.#getPipeline();
+    const indices = new Int32Array(n * k).fill(-1);
+    const similarities = new Float32Array(n * k).fill(-Infinity);
+
+    const upload = (buf: GPUBuffer, from: number, count: number) => {
+      if (d === dPad) {
+        device.queue.writeBuffer(buf, 0, data as Float32Array<ArrayBuffer>, from * d, count * d);
+      } else {
+        const tmp = new Float32Array(count * dPad);
+        for (let r = 0; r < count; r++) {
+          tmp.set(data.subarray((from + r) * d, (from + r + 1) * d), r * dPad);
+        }
+        device.queue.writeBuffer(buf, 0, tmp);
+      }
+    };
+    const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    device.pushErrorScope("out-of-memory");
+    device.pushErrorScope("validation");
+    const buffers: GPUBuffer[] = [];
+    const make = (size: number, usage: number) => {
+      const b = device.createBuffer({ size: Math.max(16, size), usage });
+      buffers.push(b);
+      return b;
+    };
+    try {
+      const single = queryRows >= n && candRows >= n;
+      const qBuf = make(queryRows * rowBytes, STORAGE);
+      const cBuf = single ? qBuf : make(candRows * rowBytes, STORAGE);
+      const simBuf = make(queryRows * k * 4, STORAGE);
+      const idxBuf = make(queryRows * k * 4, STORAGE);
+      const cntBuf = make(queryRows * 4, STORAGE);
+      const params = make(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      const readSim = make(queryRows * k * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      const readIdx = make(queryRows * k * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      const readCnt = make(queryRows * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      const bind = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: qBuf } },
+          { binding: 1, resource: { buffer: cBuf } },
+          { binding: 2, resource: { buffer: simBuf } },
+          { binding: 3, resource: { buffer: idxBuf } },
+          { binding: 4, resource: { buffer: cntBuf } },
+          { binding: 5, resource: { buffer: params } },
+        ],
+      });
+      const p = new ArrayBuffer(32);
+      const pu = new Uint32Array(p), pf = new Float32Array(p);
+      for (let q0 = 0; q0 < n; q0 += queryRows) {
+        options.signal?.throwIfAborted();
+        const nq = Math.min(queryRows, n - q0);
+        upload(qBuf, q0, nq);
+        device.queue.writeBuffer(cntBuf, 0, new Uint32Array(nq));
+        for (let c0 = 0; c0 < n; c0 += candRows) {
+          const nc = Math.min(candRows, n - c0);
+          if (!single) upload(cBuf, c0, nc);
+          pu[0] = nq;
+          pu[1] = nc;
+          pu[2] = dPad / 4;
+          pu[3] = k;
+          pu[4] = c0;
+          pf[6] = Math.max(minSim, -3.4e38);
+          device.queue.writeBuffer(params, 0, p);
+          const enc = device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, bind);
+          pass.dispatchWorkgroups(Math.ceil(nq / TQ));
+          pass.end();
+          device.queue.submit([enc.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          if (this.#lost) throw new GpuError(this.#lost);
+          options.signal?.throwIfAborted();
+        }
+        const enc = device.createCommandEncoder();
+        enc.copyBufferToBuffer(simBuf, 0, readSim, 0, nq * k * 4);
+        enc.copyBufferToBuffer(idxBuf, 0, readIdx, 0, nq * k * 4);
+        enc.copyBufferToBuffer(cntBuf, 0, readCnt, 0, nq * 4);
+        device.queue.submit([enc.finish()]);
+        await Promise.all([
+          readSim.mapAsync(GPUMapMode.READ, 0, nq * k * 4),
+          readIdx.mapAsync(GPUMapMode.READ, 0, nq * k * 4),
+          readCnt.mapAsync(GPUMapMode.READ, 0, nq * 4),
+        ]);
+        const s = new Float32Array(readSim.getMappedRange(0, nq * k * 4));
+        const ix = new Int32Array(readIdx.getMappedRange(0, nq * k * 4));
+        const cnt = new Uint32Array(readCnt.getMappedRange(0, nq * 4));
+        for (let r = 0; r < nq; r++) {
+          const c = cnt[r], o = (q0 + r) * k;
+          similarities.set(s.subarray(r * k, r * k + c), o);
+          indices.set(ix.subarray(r * k, r * k + c), o);
+        }
+        readSim.unmap();
+        readIdx.unmap();
+        readCnt.unmap();
+      }
+    } finally {
+      const validation = await device.popErrorScope();
+      const oom = await device.popErrorScope();
+      for (const b of buffers) b.destroy();
+      if (oom) throw new GpuError(`out of GPU memory: ${oom.message}`);
+      if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
+      if (this.#lost) throw new GpuError(this.#lost);
+    }
+    return { n, k, indices, similarities };
+  }
+}
