@@ -10,7 +10,8 @@ import { InputError } from "./lib/errors.ts";
 import { writeTextAtomic } from "./lib/io/atomic.ts";
 import { readLabels } from "./lib/io/labels.ts";
 import { readNpy } from "./lib/io/npy.ts";
-import { CpuKnn } from "./lib/knn/cpu.ts";
+import { writeLinks } from "./lib/io/links_file.ts";
+import { createKnnBackend, type KnnDevice } from "./lib/knn/select.ts";
 import { evaluate } from "./lib/metrics/metrics.ts";
 
 /** The text `--help` prints. */
@@ -29,6 +30,9 @@ Options of cluster-features:
   --out FILE         write one cluster id per line (the seed's --save_result format)
   --trials N         Infomap trials, the best codelength is kept (default 1)
   --seed N           seed of Infomap's random order (default 123)
+  --device D         where kNN runs: auto (a hardware GPU if there is one, else the CPU),
+                     gpu (any WebGPU adapter, software ones too) or cpu (default auto)
+  --save-links FILE  write the links, one "source target weight" line each
   --workers N        CPU kNN worker threads (default: all cores)
   --json             print one JSON object instead of a readable summary
   -h, --help         show this help
@@ -61,6 +65,8 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
       trials: { type: "string" },
       seed: { type: "string" },
       workers: { type: "string" },
+      device: { type: "string", default: "auto" },
+      "save-links": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -86,6 +92,10 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
   if (workers !== undefined && workers < 0) {
     throw new InputError("--workers", `must be ≥ 0, got ${workers}`);
   }
+  const device = values.device as KnnDevice;
+  if (!["auto", "gpu", "cpu"].includes(device)) {
+    throw new InputError("--device", `expected auto, gpu or cpu, got '${device}'`);
+  }
   const t0 = performance.now();
   const features = await readNpy(file);
   const labels = values.labels === undefined
@@ -96,10 +106,11 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
     k,
     minSim,
     name: file,
-    knn: new CpuKnn({ workers }),
+    knn: await createKnnBackend(device, { cpu: { workers } }),
     infomap: { trials, seed },
   });
   const metrics = labels ? evaluate(labels, result.labels) : undefined;
+  if (values["save-links"] !== undefined) await writeLinks(values["save-links"], result.links);
   if (values.out !== undefined) {
     await writeTextAtomic(values.out, Array.from(result.labels).join("\n") + "\n");
   }
@@ -123,6 +134,7 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
     seconds,
     ...(metrics ? { metrics } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values["save-links"] !== undefined ? { links_file: values["save-links"] } : {}),
   };
   if (values.json) {
     console.log(JSON.stringify(summary));
@@ -155,6 +167,7 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
     `seconds: ${Object.entries(seconds).map(([s, v]) => `${s} ${v.toFixed(2)}`).join(", ")}`,
   );
   if (values.out !== undefined) console.log(`wrote ${values.out}`);
+  if (values["save-links"] !== undefined) console.log(`wrote ${values["save-links"]}`);
   return 0;
 }
 

@@ -5,7 +5,8 @@
 // tile of dot products (each thread a 4×4 block, the feature dimension in steps of 16
 // through workgroup memory), then one thread per query row scans its row of the tile in
 // increasing candidate order and inserts what beats the row's k-th similarity (and is at
-// least min_sim) into the row's sorted list in `top_sim`/`top_idx`. Only the owning
+// least min_sim) into the row's sorted list in `top_sim`/`top_idx` (index −1 marks the
+// end of a list). Only the owning
 // workgroup touches a row's list, so no atomics are needed; lists persist across
 // dispatches, so candidates can come in several chunks. No N×N matrix exists anywhere.
 //
@@ -13,11 +14,11 @@
 
 struct Params {
   nq: u32,        // query rows in this chunk
-  nc: u32,        // candidate rows in this chunk
+  nc: u32,        // one past the last candidate row of this dispatch
   d4: u32,        // vec4 per row (a multiple of TD4)
   k: u32,         // list length per row
   cand_base: u32, // global index of candidate row 0 of this chunk
-  _pad0: u32,
+  c_begin: u32,   // first candidate row of this dispatch (a multiple of TC)
   min_sim: f32,   // smallest similarity kept
   _pad1: u32,
 }
@@ -26,8 +27,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> cands: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> top_sim: array<f32>;
 @group(0) @binding(3) var<storage, read_write> top_idx: array<i32>;
-@group(0) @binding(4) var<storage, read_write> top_count: array<u32>;
-@group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(4) var<uniform> params: Params;
+// workgroups that ran to the end; the host checks it against what it dispatched, so that a
+// dispatch the driver cut short is an error, never a silently wrong result
+@group(0) @binding(5) var<storage, read_write> done: array<atomic<u32>>;
 
 const TQ: u32 = 64u;  // query rows per workgroup
 const TC: u32 = 64u;  // candidate rows per tile
@@ -51,19 +54,10 @@ fn main(
   let k = params.k;
   let d4 = params.d4;
 
-  // the scanning state of this thread's query row (threads 0..TQ-1)
   let my_row = q0 + li;
   let row_active = li < TQ && my_row < params.nq;
-  var count: u32 = 0u;
-  var kth: f32 = -3.4e38;
-  if (row_active) {
-    count = top_count[my_row];
-    if (count == k) {
-      kth = top_sim[my_row * k + k - 1u];
-    }
-  }
 
-  for (var c0: u32 = 0u; c0 < params.nc; c0 = c0 + TC) {
+  for (var c0: u32 = params.c_begin; c0 < params.nc; c0 = c0 + TC) {
     var a0 = vec4<f32>(0.0);
     var a1 = vec4<f32>(0.0);
     var a2 = vec4<f32>(0.0);
@@ -120,6 +114,24 @@ fn main(
     if (row_active) {
       let lim = min(TC, params.nc - c0);
       let base = my_row * k;
+      // the row's list length and k-th similarity, read from memory for every tile: keeping
+      // them in registers across the barriers gave wrong lists on lavapipe for k > 128
+      var lo: u32 = 0u;
+      var hi: u32 = k;
+      loop {
+        if (lo >= hi) { break; }
+        let mid = (lo + hi) / 2u;
+        if (top_idx[base + mid] >= 0) {
+          lo = mid + 1u;
+        } else {
+          hi = mid;
+        }
+      }
+      var count = lo;
+      var kth: f32 = -3.4e38;
+      if (count == k) {
+        kth = top_sim[base + k - 1u];
+      }
       for (var j: u32 = 0u; j < lim; j = j + 1u) {
         let s = sim_tile[li * TC + j];
         if (s >= params.min_sim && (count < k || s > kth)) {
@@ -146,7 +158,7 @@ fn main(
     }
     workgroupBarrier();
   }
-  if (row_active) {
-    top_count[my_row] = count;
+  if (li == 0u) {
+    atomicAdd(&done[0], 1u);
   }
 }

@@ -104,7 +104,10 @@ export async function clusterFeatures(
   options.signal?.throwIfAborted();
   options.onStage?.("knn");
   const backend = options.knn ?? new CpuKnn();
-  const knn = await backend.search(vectors, Math.min(k, vectors.rows), { signal: options.signal });
+  const knn = await backend.search(vectors, Math.min(k, vectors.rows), {
+    signal: options.signal,
+    minSim,
+  });
   lap("knn");
   options.onStage?.("links");
   const links = linksFromKnn(knn, minSim);

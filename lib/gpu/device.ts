@@ -41,6 +41,7 @@ export interface AcquireGpuOptions {
 export async function acquireGpu(options: AcquireGpuOptions = {}): Promise<GpuContext | null> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) return null;
+  quietMesa();
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -66,6 +67,22 @@ export async function acquireGpu(options: AcquireGpuOptions = {}): Promise<GpuCo
     return { adapter, device, description, isSoftware };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" to stderr when that
+ * variable is unset; point it at a private folder first (when allowed) to keep output clean.
+ */
+function quietMesa(): void {
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/facecluster-runtime-${Deno.uid() ?? 0}`;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(dir, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    // without permissions, leave the environment as it is
   }
 }
 

@@ -99,6 +99,7 @@ export class TopKSearcher {
    * @param k Neighbours per row.
    * @param outIdx Receives indices at `row * k`.
    * @param outSim Receives similarities at `row * k`.
+   * @param outBase Row written at offset 0 of the outputs (row `r` goes to `(r - outBase) * k`).
    */
   search(
     data: Float32Array,
@@ -109,6 +110,7 @@ export class TopKSearcher {
     k: number,
     outIdx: Int32Array,
     outSim: Float32Array,
+    outBase = 0,
   ): void {
     if (d !== this.#d) throw new Error(`TopKSearcher built for d=${this.#d}, got ${d}`);
     const CB = this.#candBlock;
@@ -178,7 +180,7 @@ export class TopKSearcher {
         }
       }
       for (let r = 0; r < nq; r++) {
-        writeSorted(heapSim, heapIdx, r * k, heapLen[r], k, (q0 + r) * k, outIdx, outSim);
+        writeSorted(heapSim, heapIdx, r * k, heapLen[r], k, (q0 + r - outBase) * k, outIdx, outSim);
       }
     }
   }

@@ -8,12 +8,15 @@
 
 import type { Matrix } from "../io/npy.ts";
 import { type GpuContext, loadShader } from "../gpu/device.ts";
+import { TopKSearcher } from "./cpu_kernel.ts";
 import type { KnnBackend, KnnGraph, KnnSearchOptions } from "./types.ts";
 
 /** Query rows per workgroup in the shader. */
 const TQ = 64;
 /** Floats of the feature dimension per step in the shader. */
 const TD = 16;
+/** Candidate rows per tile in the shader. */
+const TC = 64;
 
 /** Options of {@link GpuKnn}. */
 export interface GpuKnnOptions {
@@ -21,6 +24,13 @@ export interface GpuKnnOptions {
   maxChunkRows?: number;
   /** At most this many bytes per buffer. @default 1 GiB */
   maxBufferBytes?: number;
+  /**
+   * Multiply-adds per dispatch at most (long dispatches can be cut off by the driver).
+   * @default one tile of candidates per dispatch on a software adapter, 2^36 on hardware
+   */
+  workPerDispatch?: number;
+  /** Rows recomputed on the CPU to check the GPU's result. @default 32 */
+  verifyRows?: number;
 }
 
 /** A failure of the GPU itself (device lost, out of memory, validation). */
@@ -125,6 +135,8 @@ export class GpuKnn implements KnnBackend {
     if (candRows < n) candRows = Math.max(TQ, candRows - (candRows % TQ));
     if (queryRows < n) queryRows = Math.max(TQ, queryRows - (queryRows % TQ));
     const pipeline = await this.#getPipeline();
+    let workPerDispatch = this.#options.workPerDispatch ??
+      (this.#ctx.isSoftware ? 0 : 2 ** 36);
     const indices = new Int32Array(n * k).fill(-1);
     const similarities = new Float32Array(n * k).fill(-Infinity);
 
@@ -154,11 +166,11 @@ export class GpuKnn implements KnnBackend {
       const cBuf = single ? qBuf : make(candRows * rowBytes, STORAGE);
       const simBuf = make(queryRows * k * 4, STORAGE);
       const idxBuf = make(queryRows * k * 4, STORAGE);
-      const cntBuf = make(queryRows * 4, STORAGE);
       const params = make(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      const doneBuf = make(16, STORAGE);
+      const readDone = make(16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const readSim = make(queryRows * k * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const readIdx = make(queryRows * k * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-      const readCnt = make(queryRows * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const bind = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: [
@@ -166,59 +178,79 @@ export class GpuKnn implements KnnBackend {
           { binding: 1, resource: { buffer: cBuf } },
           { binding: 2, resource: { buffer: simBuf } },
           { binding: 3, resource: { buffer: idxBuf } },
-          { binding: 4, resource: { buffer: cntBuf } },
-          { binding: 5, resource: { buffer: params } },
+          { binding: 4, resource: { buffer: params } },
+          { binding: 5, resource: { buffer: doneBuf } },
         ],
       });
+      const noEntries = new Int32Array(queryRows * k).fill(-1);
       const p = new ArrayBuffer(32);
       const pu = new Uint32Array(p), pf = new Float32Array(p);
-      for (let q0 = 0; q0 < n; q0 += queryRows) {
+      for (let q0 = 0; q0 < n;) {
         options.signal?.throwIfAborted();
         const nq = Math.min(queryRows, n - q0);
         upload(qBuf, q0, nq);
-        device.queue.writeBuffer(cntBuf, 0, new Uint32Array(nq));
+        device.queue.writeBuffer(idxBuf, 0, noEntries, 0, nq * k);
+        device.queue.writeBuffer(doneBuf, 0, new Uint32Array(4));
+        let dispatched = 0;
+        // candidates per dispatch, so that no dispatch runs long enough to be cut off
+        const step = Math.max(TC, Math.floor(workPerDispatch / (nq * dPad) / TC) * TC);
         for (let c0 = 0; c0 < n; c0 += candRows) {
           const nc = Math.min(candRows, n - c0);
           if (!single) upload(cBuf, c0, nc);
-          pu[0] = nq;
-          pu[1] = nc;
-          pu[2] = dPad / 4;
-          pu[3] = k;
-          pu[4] = c0;
-          pf[6] = Math.max(minSim, -3.4e38);
-          device.queue.writeBuffer(params, 0, p);
-          const enc = device.createCommandEncoder();
-          const pass = enc.beginComputePass();
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, bind);
-          pass.dispatchWorkgroups(Math.ceil(nq / TQ));
-          pass.end();
-          device.queue.submit([enc.finish()]);
-          await device.queue.onSubmittedWorkDone();
-          if (this.#lost) throw new GpuError(this.#lost);
-          options.signal?.throwIfAborted();
+          for (let b = 0; b < nc; b += step) {
+            pu[0] = nq;
+            pu[1] = Math.min(nc, b + step);
+            pu[2] = dPad / 4;
+            pu[3] = k;
+            pu[4] = c0;
+            pu[5] = b;
+            pf[6] = Math.max(minSim, -3.4e38);
+            device.queue.writeBuffer(params, 0, p);
+            const enc = device.createCommandEncoder();
+            const pass = enc.beginComputePass();
+            pass.setPipeline(pipeline);
+            pass.setBindGroup(0, bind);
+            pass.dispatchWorkgroups(Math.ceil(nq / TQ));
+            dispatched += Math.ceil(nq / TQ);
+            pass.end();
+            device.queue.submit([enc.finish()]);
+            await device.queue.onSubmittedWorkDone();
+            if (this.#lost) throw new GpuError(this.#lost);
+            options.signal?.throwIfAborted();
+          }
         }
         const enc = device.createCommandEncoder();
         enc.copyBufferToBuffer(simBuf, 0, readSim, 0, nq * k * 4);
         enc.copyBufferToBuffer(idxBuf, 0, readIdx, 0, nq * k * 4);
-        enc.copyBufferToBuffer(cntBuf, 0, readCnt, 0, nq * 4);
+        enc.copyBufferToBuffer(doneBuf, 0, readDone, 0, 16);
         device.queue.submit([enc.finish()]);
         await Promise.all([
           readSim.mapAsync(GPUMapMode.READ, 0, nq * k * 4),
           readIdx.mapAsync(GPUMapMode.READ, 0, nq * k * 4),
-          readCnt.mapAsync(GPUMapMode.READ, 0, nq * 4),
+          readDone.mapAsync(GPUMapMode.READ),
         ]);
         const s = new Float32Array(readSim.getMappedRange(0, nq * k * 4));
         const ix = new Int32Array(readIdx.getMappedRange(0, nq * k * 4));
-        const cnt = new Uint32Array(readCnt.getMappedRange(0, nq * 4));
-        for (let r = 0; r < nq; r++) {
-          const c = cnt[r], o = (q0 + r) * k;
-          similarities.set(s.subarray(r * k, r * k + c), o);
-          indices.set(ix.subarray(r * k, r * k + c), o);
+        indices.set(ix.subarray(0, nq * k), q0 * k);
+        similarities.set(s.subarray(0, nq * k), q0 * k);
+        for (let e = q0 * k; e < (q0 + nq) * k; e++) {
+          if (indices[e] < 0) similarities[e] = -Infinity;
         }
         readSim.unmap();
         readIdx.unmap();
-        readCnt.unmap();
+        const finished = new Uint32Array(readDone.getMappedRange())[0];
+        readDone.unmap();
+        if (finished !== dispatched) {
+          // a dispatch was cut short: redo this chunk with smaller dispatches
+          if (step <= TC) {
+            throw new GpuError(
+              `the driver cut dispatches short (${finished} of ${dispatched} workgroups finished)`,
+            );
+          }
+          workPerDispatch /= 8;
+          continue;
+        }
+        q0 += nq;
       }
     } finally {
       const validation = await device.popErrorScope();
@@ -228,6 +260,40 @@ export class GpuKnn implements KnnBackend {
       if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
       if (this.#lost) throw new GpuError(this.#lost);
     }
+    this.#verify(vectors, k, minSim, indices, similarities);
     return { n, k, indices, similarities };
+  }
+
+  /**
+   * Recomputes a block of rows exactly on the CPU and compares: a driver that silently
+   * drops work becomes a {@link GpuError} (and a CPU fallback), never a wrong result.
+   */
+  #verify(
+    vectors: Matrix,
+    k: number,
+    minSim: number,
+    indices: Int32Array,
+    similarities: Float32Array,
+  ): void {
+    const { rows: n, cols: d, data } = vectors;
+    const count = Math.min(n, this.#options.verifyRows ?? 32);
+    if (count === 0) return;
+    const start = Math.floor((n - count) / 2);
+    const idx = new Int32Array(count * k), sim = new Float32Array(count * k);
+    new TopKSearcher(d).search(data, n, d, start, start + count, k, idx, sim, start);
+    for (let r = start; r < start + count; r++) {
+      for (let t = 0; t < k; t++) {
+        const e = r * k + t, c = (r - start) * k + t;
+        const want = idx[c] >= 0 && sim[c] >= minSim ? sim[c] : -Infinity;
+        const got = indices[e] >= 0 ? similarities[e] : -Infinity;
+        // a neighbour within rounding of min_sim may be on either side of it
+        const edge = Math.abs(Math.max(want, got) - minSim) <= 1e-4;
+        if (!(want === got || Math.abs(want - got) <= 1e-4 || edge)) {
+          throw new GpuError(
+            `GPU result failed the CPU check (row ${r}, neighbour ${t}: ${got} instead of ${want})`,
+          );
+        }
+      }
+    }
   }
 }
