@@ -160,6 +160,7 @@ export class GpuKnn implements KnnBackend {
       buffers.push(b);
       return b;
     };
+    let failure: unknown = null;
     try {
       const single = queryRows >= n && candRows >= n;
       const qBuf = make(queryRows * rowBytes, STORAGE);
@@ -252,14 +253,16 @@ export class GpuKnn implements KnnBackend {
         }
         q0 += nq;
       }
-    } finally {
-      const validation = await device.popErrorScope();
-      const oom = await device.popErrorScope();
-      for (const b of buffers) b.destroy();
-      if (oom) throw new GpuError(`out of GPU memory: ${oom.message}`);
-      if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
-      if (this.#lost) throw new GpuError(this.#lost);
+    } catch (e) {
+      failure = e;
     }
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    for (const b of buffers) b.destroy();
+    if (oom) throw new GpuError(`out of GPU memory: ${oom.message}`);
+    if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
+    if (this.#lost) throw new GpuError(this.#lost);
+    if (failure) throw failure;
     this.#verify(vectors, k, minSim, indices, similarities);
     return { n, k, indices, similarities };
   }
