@@ -1,1 +1,179 @@
-export {};
+/**
+ * Benchmarks: kNN, links and Infomap timed separately with peak memory, beside faiss
+ * IndexFlatIP and igraph's Infomap run on the same data in the same run.
+ *
+ * `deno task bench` runs everything (about 15 minutes on 2 cores); `deno task bench --quick`
+ * leaves out the 200k set and N = 50k. Each case runs in its own process so that its peak
+ * memory (VmHWM) is its own. Results print as Markdown rows for BENCHMARKS.md.
+ *
+ * @module
+ */
+
+import { encodeNpy, type Matrix, readNpy } from "../lib/io/npy.ts";
+import { l2Normalize } from "../lib/knn/normalize.ts";
+import { createKnnBackend, type KnnDevice } from "../lib/knn/select.ts";
+import { linksFromKnn } from "../lib/knn/links.ts";
+import { infomap } from "../lib/infomap/infomap.ts";
+import { writeLinks } from "../lib/io/links_file.ts";
+import { syntheticFaces } from "./synthetic.ts";
+
+const SHARED = new URL("../../shared/", import.meta.url).pathname;
+const H10K = `${SHARED}reference/synthetic_h10k/feats.npy`;
+const PY = "/usr/bin/python3";
+const ANCHORS = new URL("./anchors.py", import.meta.url).pathname;
+
+function peakMiB(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function datasetFeatures(name: string, dir: string): Promise<Matrix> {
+  if (name === "h10k") return await readNpy(H10K);
+  const m = /^synth(\d+)k_d(\d+)$/.exec(name);
+  if (!m) throw new Error(`unknown dataset ${name}`);
+  const path = `${dir}/${name}.npy`;
+  try {
+    return await readNpy(path);
+  } catch {
+    const { features } = syntheticFaces(Number(m[1]) * 1000, Number(m[2]), 42);
+    await Deno.writeFile(path, encodeNpy(features));
+    return features;
+  }
+}
+
+/** One case in this process: prints a JSON line. */
+async function runCase(name: string, device: KnnDevice, k: number, minSim: number, dir: string) {
+  const feats = await datasetFeatures(name, dir);
+  const t0 = performance.now();
+  const v = l2Normalize(feats, name);
+  const knn = await createKnnBackend(device, { onNotice: () => {} });
+  const t1 = performance.now();
+  const g = await knn.search(v, k, { minSim });
+  const t2 = performance.now();
+  const peakKnn = peakMiB();
+  const links = linksFromKnn(g, minSim);
+  const t3 = performance.now();
+  const r = infomap(links, { directed: true });
+  const t4 = performance.now();
+  await writeLinks(`${dir}/${name}.links.txt`, links);
+  console.log(JSON.stringify({
+    name,
+    n: feats.rows,
+    d: feats.cols,
+    k,
+    backend: knn.name,
+    knn_s: (t2 - t1) / 1000,
+    links_s: (t3 - t2) / 1000,
+    infomap_s: (t4 - t3) / 1000,
+    normalize_s: (t1 - t0) / 1000,
+    links: links.source.length,
+    modules: r.numModules,
+    codelength: r.codelength,
+    peak_after_knn_mib: peakKnn,
+    peak_mib: peakMiB(),
+  }));
+}
+
+async function sub(args: string[]): Promise<Record<string, unknown>> {
+  const out = await new Deno.Command(args[0], { args: args.slice(1), stderr: "inherit" }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  if (out.code !== 0) throw new Error(`${args.join(" ")} failed`);
+  return JSON.parse(text);
+}
+
+function self(args: string[]): string[] {
+  return [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname, ...args];
+}
+
+async function main() {
+  if (Deno.args[0] === "--case") {
+    const [, name, device, k, minSim, dir] = Deno.args;
+    await runCase(name, device as KnnDevice, Number(k), Number(minSim), dir);
+    return;
+  }
+  const quick = Deno.args.includes("--quick");
+  const dir = await Deno.makeTempDir({ prefix: "facecluster-bench-" });
+  const date = new Date().toISOString().slice(0, 10);
+  const f = (x: unknown) => (typeof x === "number" ? x.toFixed(2) : String(x));
+  console.log(`# facecluster bench ${date}, ${navigator.hardwareConcurrency} cores\n`);
+
+  console.log("## Graph stages (k 80, min_sim 0.5)\n");
+  console.log(
+    "| set | N | d | kNN on | kNN s | links s | Infomap s | links | modules | codelength | peak MiB |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  const cases: [string, KnnDevice][] = [["h10k", "cpu"], ["h10k", "gpu"]];
+  if (!quick) cases.push(["synth200k_d128", "cpu"]);
+  const results: Record<string, Record<string, unknown>> = {};
+  for (const [name, device] of cases) {
+    try {
+      const r = await sub(self(["--case", name, device, "80", "0.5", dir]));
+      results[`${name}/${device}`] = r;
+      console.log(
+        `| ${name} | ${r.n} | ${r.d} | ${r.backend} | ${f(r.knn_s)} | ${f(r.links_s)} | ${
+          f(r.infomap_s)
+        } | ${r.links} | ${r.modules} | ${(r.codelength as number).toFixed(4)} | ${
+          (r.peak_mib as number).toFixed(0)
+        } |`,
+      );
+    } catch (e) {
+      console.log(`| ${name} | – | – | ${device} | failed: ${(e as Error).message} |`);
+    }
+  }
+
+  console.log(
+    "\n## Infomap beside igraph's community_infomap (same link list, directed, 1 trial)\n",
+  );
+  console.log("| graph | links | facecluster s | codelength | igraph s | igraph codelength |");
+  console.log("|---|---|---|---|---|---|");
+  for (const key of ["h10k/cpu", quick ? "" : "synth200k_d128/cpu"]) {
+    const r = results[key];
+    if (!r) continue;
+    let ig: Record<string, unknown> | null = null;
+    if (key.startsWith("h10k")) {
+      try {
+        ig = await sub([PY, ANCHORS, "igraph", `${dir}/${r.name}.links.txt`]);
+      } catch (e) {
+        console.error(`igraph: ${(e as Error).message}`);
+      }
+    }
+    console.log(
+      `| ${r.name} | ${r.links} | ${f(r.infomap_s)} | ${(r.codelength as number).toFixed(4)} | ${
+        ig ? f(ig.seconds) : "not run (hours)"
+      } | ${ig ? (ig.codelength as number).toFixed(4) : "–"} |`,
+    );
+  }
+
+  console.log("\n## Exact kNN on the CPU beside faiss IndexFlatIP (d 512, k 80, same data)\n");
+  console.log("| N | facecluster s | facecluster peak MiB | faiss s | faiss peak MiB | ratio |");
+  console.log("|---|---|---|---|---|---|");
+  for (const n of quick ? [20] : [20, 50]) {
+    const name = `synth${n}k_d512`;
+    await datasetFeatures(name, dir);
+    const mine = await sub(self(["--case", name, "cpu", "80", "-1", dir]));
+    // faiss at its best: without the OPENBLAS_CORETYPE/L2_SIZE pins this machine sets
+    const fa = await sub([
+      "env",
+      "-u",
+      "OPENBLAS_CORETYPE",
+      "-u",
+      "OPENBLAS_L2_SIZE",
+      PY,
+      ANCHORS,
+      "faiss",
+      `${dir}/${name}.npy`,
+      "80",
+    ]);
+    console.log(
+      `| ${n}k | ${f(mine.knn_s)} | ${(mine.peak_after_knn_mib as number).toFixed(0)} | ${
+        f(fa.seconds)
+      } | ${(fa.peak_mib as number).toFixed(0)} | ${
+        ((mine.knn_s as number) / (fa.seconds as number)).toFixed(2)
+      } |`,
+    );
+  }
+  await Deno.remove(dir, { recursive: true });
+}
+
+await main();

@@ -19,13 +19,18 @@ for (const [n, d, k] of shapes) {
   });
 }
 
-Deno.test("knn cpu: workers with many small chunks agree with the inline search", async () => {
+Deno.test("knn cpu: symmetric workers, row-range workers and inline agree exactly", async () => {
   const m = randomRows(2000, 64, 5, 40);
   const inline = await new CpuKnn({ workers: 0 }).search(m, 12);
-  // 2000² × 64 is above the inline threshold, so workers run; 7-row jobs make many chunks
-  const pooled = await new CpuKnn({ workers: 3, chunkRows: 7 }).search(m, 12);
-  assertEquals(Array.from(pooled.similarities), Array.from(inline.similarities));
-  assertEquals(Array.from(pooled.indices), Array.from(inline.indices));
+  // 2000² × 64 is above the inline threshold, so workers run
+  const symmetric = await new CpuKnn({ workers: 3 }).search(m, 12);
+  // no heap budget: the row-range path, 7-row jobs make many chunks
+  const rows = await new CpuKnn({ workers: 3, chunkRows: 7, heapBudgetBytes: 0 }).search(m, 12);
+  assertExactKnn(inline, m, 12);
+  for (const g of [symmetric, rows]) {
+    assertEquals(Array.from(g.similarities), Array.from(inline.similarities));
+    assertEquals(Array.from(g.indices), Array.from(inline.indices));
+  }
 });
 
 Deno.test("knn cpu: duplicate rows are found at similarity 1", async () => {

@@ -23,7 +23,10 @@ const OUT = new URL("../lib/knn/dot_kernel_wasm.ts", import.meta.url);
  */
 export async function buildKernelModule(): Promise<string> {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat("dot_kernel.wat", await Deno.readTextFile(WAT), { simd: true });
+  const mod = wabt.parseWat("dot_kernel.wat", await Deno.readTextFile(WAT), {
+    simd: true,
+    relaxed_simd: true,
+  });
   mod.validate();
   const { buffer } = mod.toBinary({});
   mod.destroy();

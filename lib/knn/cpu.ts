@@ -1,25 +1,89 @@
 /**
  * The CPU kNN path: exact, blocked SIMD dot products in WebAssembly, spread over Deno
- * Workers that share the rows through a `SharedArrayBuffer`.
+ * Workers that share the rows through `SharedArrayBuffer`s. When every worker can hold
+ * heaps for all rows (within `heapBudgetBytes`), each pair of row blocks is computed once
+ * and feeds both blocks' rows (half the multiply-adds); otherwise the workers split the
+ * query rows.
  *
  * @module
  */
 
 import { InputError } from "../errors.ts";
 import type { Matrix } from "../io/npy.ts";
-import { TopKSearcher } from "./cpu_kernel.ts";
+import { mergeSortedLists, ROW_BLOCK, SymmetricTopK } from "./cpu_kernel.ts";
 import type { KnnBackend, KnnGraph, KnnSearchOptions } from "./types.ts";
 
 /** Options of {@link CpuKnn}. */
 export interface CpuKnnOptions {
   /** Worker threads; 0 runs on the calling thread. @default navigator.hardwareConcurrency */
   workers?: number;
-  /** Query rows per job handed to a worker. @default 512 */
+  /** Query rows per job in the row-range path. @default 512 */
   chunkRows?: number;
+  /** Bytes of per-worker heaps the symmetric path may use. @default 2 GiB */
+  heapBudgetBytes?: number;
 }
 
 /** Below this many multiply-adds the search runs on the calling thread. */
 const INLINE_WORK = 2e8;
+
+type Reply = { done?: number; error?: string };
+
+/** A pool of kNN workers that runs jobs from a queue. */
+class Pool {
+  #workers: Worker[];
+  constructor(count: number) {
+    this.#workers = Array.from(
+      { length: count },
+      () => new Worker(new URL("./cpu_worker.ts", import.meta.url), { type: "module" }),
+    );
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  /** Sends `each(w)` to every worker and waits for all replies. */
+  async broadcast(each: (w: number) => Record<string, unknown>): Promise<void> {
+    await Promise.all(this.#workers.map((w, i) => this.#ask(w, each(i))));
+  }
+
+  /** Runs `jobs` on whichever worker is free, in order. */
+  async queue(jobs: Record<string, unknown>[], signal?: AbortSignal): Promise<void> {
+    let next = 0;
+    const run = async (w: Worker) => {
+      while (next < jobs.length) {
+        signal?.throwIfAborted();
+        await this.#ask(w, jobs[next++]);
+      }
+    };
+    const aborted = new Promise<never>((_, reject) => {
+      signal?.addEventListener(
+        "abort",
+        () => reject(signal.reason ?? new DOMException("Aborted", "AbortError")),
+        { once: true },
+      );
+    });
+    await Promise.race([Promise.all(this.#workers.map(run)), aborted]);
+  }
+
+  #ask(w: Worker, msg: Record<string, unknown>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      w.onmessage = (e: MessageEvent<Reply>) => {
+        if (e.data.error) reject(new Error(`kNN worker failed: ${e.data.error}`));
+        else resolve();
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`kNN worker failed: ${e.message}`));
+      };
+      w.postMessage({ id: 0, ...msg });
+    });
+  }
+
+  terminate(): void {
+    for (const w of this.#workers) w.terminate();
+  }
+}
 
 /**
  * Exact kNN on the CPU.
@@ -37,13 +101,15 @@ const INLINE_WORK = 2e8;
 export class CpuKnn implements KnnBackend {
   #workers: number;
   #chunkRows: number;
+  #heapBudget: number;
 
   /**
-   * @param options Worker count and job size.
+   * @param options Worker count, job size and heap budget.
    */
   constructor(options: CpuKnnOptions = {}) {
     this.#workers = Math.max(0, options.workers ?? navigator.hardwareConcurrency ?? 1);
     this.#chunkRows = Math.max(4, options.chunkRows ?? 512);
+    this.#heapBudget = options.heapBudgetBytes ?? 2 ** 31;
   }
 
   /** "cpu" with the number of workers. */
@@ -66,70 +132,72 @@ export class CpuKnn implements KnnBackend {
     const { rows: n, cols: d } = vectors;
     options.signal?.throwIfAborted();
     if (this.#workers === 0 || n * n * d < INLINE_WORK) {
+      const sym = new SymmetricTopK(vectors.data, n, d, k);
+      for (let b = 0; b < sym.blocks; b++) sym.processBlock(b);
       const indices = new Int32Array(n * k), similarities = new Float32Array(n * k);
-      new TopKSearcher(d).search(vectors.data, n, d, 0, n, k, indices, similarities);
+      sym.writeSorted(indices, similarities);
       return { n, k, indices, similarities };
     }
     const data = new SharedArrayBuffer(n * d * 4);
     new Float32Array(data).set(vectors.data.subarray(0, n * d));
-    const idx = new SharedArrayBuffer(n * k * 4), sim = new SharedArrayBuffer(n * k * 4);
-    const chunks: [number, number][] = [];
-    for (let s = 0; s < n; s += this.#chunkRows) chunks.push([s, Math.min(n, s + this.#chunkRows)]);
-    const count = Math.min(this.#workers, chunks.length);
-    const workers = Array.from(
-      { length: count },
-      () => new Worker(new URL("./cpu_worker.ts", import.meta.url), { type: "module" }),
+    const symmetric = this.#workers * n * k * 8 <= this.#heapBudget;
+    const pool = new Pool(
+      symmetric ? this.#workers : Math.min(this.#workers, Math.ceil(n / this.#chunkRows)),
     );
     try {
-      await new Promise<void>((resolve, reject) => {
-        let next = 0, pending = 0;
-        const onAbort = () =>
-          reject(options.signal?.reason ?? new DOMException("Aborted", "AbortError"));
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-        const give = (w: Worker) => {
-          if (options.signal?.aborted) return;
-          if (next >= chunks.length) {
-            if (pending === 0) {
-              options.signal?.removeEventListener("abort", onAbort);
-              resolve();
-            }
-            return;
-          }
-          const c = next++;
-          pending++;
-          w.postMessage({
-            data,
-            idx,
-            sim,
-            n,
-            d,
-            k,
-            rowStart: chunks[c][0],
-            rowEnd: chunks[c][1],
-            chunk: c,
-          });
-        };
-        for (const w of workers) {
-          w.onmessage = (e: MessageEvent<{ done?: number; error?: string }>) => {
-            pending--;
-            if (e.data.error) reject(new Error(`kNN worker failed: ${e.data.error}`));
-            else give(w);
-          };
-          w.onerror = (e) => {
-            e.preventDefault();
-            reject(new Error(`kNN worker failed: ${e.message}`));
-          };
-          give(w);
-        }
-      });
+      if (symmetric) return await this.#symmetric(pool, data, n, d, k, options.signal);
+      const idx = new SharedArrayBuffer(n * k * 4), sim = new SharedArrayBuffer(n * k * 4);
+      const jobs = [];
+      for (let s = 0; s < n; s += this.#chunkRows) {
+        jobs.push({
+          type: "rows",
+          data,
+          idx,
+          sim,
+          n,
+          d,
+          k,
+          rowStart: s,
+          rowEnd: Math.min(n, s + this.#chunkRows),
+        });
+      }
+      await pool.queue(jobs, options.signal);
+      return {
+        n,
+        k,
+        indices: new Int32Array(idx).slice(),
+        similarities: new Float32Array(sim).slice(),
+      };
     } finally {
-      for (const w of workers) w.terminate();
+      pool.terminate();
     }
-    return {
+  }
+
+  async #symmetric(
+    pool: Pool,
+    data: SharedArrayBuffer,
+    n: number,
+    d: number,
+    k: number,
+    signal?: AbortSignal,
+  ): Promise<KnnGraph> {
+    const heaps = Array.from({ length: pool.size }, () => ({
+      idx: new SharedArrayBuffer(n * k * 4),
+      sim: new SharedArrayBuffer(n * k * 4),
+      len: new SharedArrayBuffer(n * 4),
+    }));
+    await pool.broadcast((w) => ({ type: "sym-init", data, n, d, k, ...heaps[w] }));
+    const blocks = Math.ceil(n / ROW_BLOCK);
+    await pool.queue(
+      Array.from({ length: blocks }, (_, b) => ({ type: "sym-block", block: b })),
+      signal,
+    );
+    await pool.broadcast(() => ({ type: "sym-finish" }));
+    const merged = mergeSortedLists(
+      heaps.map((h) => [new Int32Array(h.idx), new Float32Array(h.sim)]),
       n,
       k,
-      indices: new Int32Array(idx).slice(),
-      similarities: new Float32Array(sim).slice(),
-    };
+    );
+    return { n, k, ...merged };
   }
 }

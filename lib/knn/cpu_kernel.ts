@@ -1,6 +1,8 @@
 /**
- * Exact top-k by inner product for a range of rows: blocked SIMD dot products in
- * WebAssembly, a bounded min-heap per row, no N×N matrix.
+ * Exact top-k by inner product on the CPU: blocked SIMD dot products in WebAssembly and a
+ * bounded heap per row, never an N×N matrix. Two drivers: {@link TopKSearcher} searches a
+ * range of query rows against all rows; {@link SymmetricTopK} uses sim(i, j) = sim(j, i)
+ * to compute each pair of blocks once and feed both rows' heaps, half the work.
  *
  * @module
  */
@@ -19,15 +21,223 @@ function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Rows of queries per block (a multiple of 4). */
-const QUERY_BLOCK = 64;
-/** Bytes of candidate rows per block. */
-const CANDIDATE_BYTES = 1 << 20;
+type DotsFn = (q: number, nq: number, c: number, nc: number, d: number, out: number) => void;
+
+/** Rows per block (a multiple of 4). */
+export const ROW_BLOCK = 128;
+const BLOCK = ROW_BLOCK;
+
+/** The WebAssembly kernel with room for two blocks of rows and their tile of products. */
+class DotKernel {
+  readonly d: number;
+  readonly dPad: number;
+  readonly block: number;
+  #memory: WebAssembly.Memory;
+  #dots: DotsFn;
+  #aOff: number;
+  #bOff: number;
+  #tOff: number;
+
+  constructor(d: number, block: number) {
+    this.d = d;
+    this.dPad = Math.ceil(d / 4) * 4;
+    this.block = block;
+    const inst = new WebAssembly.Instance(kernelModule());
+    this.#memory = inst.exports.memory as WebAssembly.Memory;
+    this.#dots = inst.exports.dots as DotsFn;
+    const rowBytes = this.dPad * 4;
+    this.#aOff = 0;
+    this.#bOff = block * rowBytes;
+    this.#tOff = 2 * block * rowBytes;
+    const need = this.#tOff + block * block * 4;
+    const have = this.#memory.buffer.byteLength;
+    if (need > have) this.#memory.grow(Math.ceil((need - have) / 65536));
+  }
+
+  /** Copies `count` rows starting at `from` into slot A (0) or B (1), zero-padded. */
+  load(slot: 0 | 1, data: Float32Array, from: number, count: number): void {
+    const { d, dPad, block } = this;
+    const mem = new Float32Array(
+      this.#memory.buffer,
+      slot === 0 ? this.#aOff : this.#bOff,
+      block * dPad,
+    );
+    const padTo = Math.ceil(count / 4) * 4;
+    if (d === dPad) {
+      mem.set(data.subarray(from * d, (from + count) * d));
+      mem.fill(0, count * dPad, padTo * dPad);
+    } else {
+      mem.fill(0, 0, padTo * dPad);
+      for (let r = 0; r < count; r++) {
+        mem.set(data.subarray((from + r) * d, (from + r + 1) * d), r * dPad);
+      }
+    }
+  }
+
+  /**
+   * Tile of products of the first `na` rows of slot A with the first `nb` rows of slot B;
+   * returns the tile, row stride `ncPad`.
+   */
+  tile(na: number, nb: number): { tile: Float32Array; stride: number } {
+    const naPad = Math.ceil(na / 4) * 4, nbPad = Math.ceil(nb / 4) * 4;
+    this.#dots(this.#aOff, naPad, this.#bOff, nbPad, this.dPad, this.#tOff);
+    return {
+      tile: new Float32Array(this.#memory.buffer, this.#tOff, naPad * nbPad),
+      stride: nbPad,
+    };
+  }
+}
 
 /**
- * Computes exact top-k neighbours by inner product for rows `[rowStart, rowEnd)` of
- * `data` against all `n` rows, writing them (decreasing similarity, ties by lower index,
- * −1 past `n`) into `outIdx`/`outSim` at row offsets `row * k`.
+ * A bounded min-heap of (similarity, index) per row, ordered so that the best k under
+ * "higher similarity, then lower index" are kept whatever the order of offers.
+ */
+export class RowHeaps {
+  readonly k: number;
+  readonly sim: Float32Array;
+  readonly idx: Int32Array;
+  readonly len: Int32Array;
+  /** Similarity and index at each full heap's root (the worst kept), −∞ while not full. */
+  readonly rootSim: Float32Array;
+  readonly rootIdx: Int32Array;
+
+  /**
+   * @param rows Number of rows.
+   * @param k Entries per row.
+   * @param sim Storage for `rows * k` similarities (e.g. on a SharedArrayBuffer).
+   * @param idx Storage for `rows * k` indices.
+   * @param len Storage for `rows` lengths.
+   */
+  constructor(
+    rows: number,
+    k: number,
+    sim: Float32Array = new Float32Array(rows * k),
+    idx: Int32Array = new Int32Array(rows * k),
+    len: Int32Array = new Int32Array(rows),
+  ) {
+    this.k = k;
+    this.sim = sim;
+    this.idx = idx;
+    this.len = len;
+    this.rootSim = new Float32Array(rows).fill(-Infinity);
+    this.rootIdx = new Int32Array(rows).fill(-1);
+  }
+
+  /** Offers candidate `id` with similarity `s` to row `row` (the caller checked the root). */
+  push(row: number, s: number, id: number): void {
+    const k = this.k, hs = this.sim, hi = this.idx, hb = row * k;
+    let len = this.len[row];
+    if (len < k) {
+      let p = len++;
+      while (p > 0) {
+        const parent = (p - 1) >> 1;
+        const ps = hs[hb + parent], pi = hi[hb + parent];
+        if (ps < s || (ps === s && pi > id)) break;
+        hs[hb + p] = ps;
+        hi[hb + p] = pi;
+        p = parent;
+      }
+      hs[hb + p] = s;
+      hi[hb + p] = id;
+      this.len[row] = len;
+    } else {
+      let p = 0;
+      for (;;) {
+        let c = 2 * p + 1;
+        if (c >= k) break;
+        let cs = hs[hb + c], ci = hi[hb + c];
+        if (c + 1 < k) {
+          const rs = hs[hb + c + 1], ri = hi[hb + c + 1];
+          if (rs < cs || (rs === cs && ri > ci)) {
+            c++;
+            cs = rs;
+            ci = ri;
+          }
+        }
+        if (s < cs || (s === cs && id > ci)) break;
+        hs[hb + p] = cs;
+        hi[hb + p] = ci;
+        p = c;
+      }
+      hs[hb + p] = s;
+      hi[hb + p] = id;
+    }
+    if (len === k) {
+      this.rootSim[row] = hs[hb];
+      this.rootIdx[row] = hi[hb];
+    }
+  }
+
+  /**
+   * Offers the products of rows `[rowBase, rowBase + nr)` with columns
+   * `[colBase, colBase + nc)` from `tile` (row stride `stride`); with `transpose`, offers
+   * them to the column rows instead (entry (r, c) goes to row colBase + c as index
+   * rowBase + r). Rows are numbered from `heapBase` in this heap set.
+   */
+  offerTile(
+    tile: Float32Array,
+    stride: number,
+    nr: number,
+    nc: number,
+    rowBase: number,
+    colBase: number,
+    heapBase: number,
+    transpose: boolean,
+  ): void {
+    const rootSim = this.rootSim, rootIdx = this.rootIdx;
+    if (!transpose) {
+      for (let r = 0; r < nr; r++) {
+        const row = rowBase + r - heapBase, tb = r * stride;
+        let thr = rootSim[row];
+        for (let c = 0; c < nc; c++) {
+          const s = tile[tb + c];
+          if (s < thr) continue;
+          const id = colBase + c;
+          if (s === thr && id > rootIdx[row]) continue;
+          this.push(row, s, id);
+          thr = rootSim[row];
+        }
+      }
+    } else {
+      for (let c = 0; c < nc; c++) {
+        const row = colBase + c - heapBase;
+        let thr = rootSim[row];
+        for (let r = 0; r < nr; r++) {
+          const s = tile[r * stride + c];
+          if (s < thr) continue;
+          const id = rowBase + r;
+          if (s === thr && id > rootIdx[row]) continue;
+          this.push(row, s, id);
+          thr = rootSim[row];
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes row `row`'s entries sorted (decreasing similarity, then increasing index) to
+   * `outIdx`/`outSim` at offset `ob`, padding with index −1 and similarity −∞.
+   */
+  writeSorted(row: number, ob: number, outIdx: Int32Array, outSim: Float32Array): void {
+    const k = this.k, hb = row * k, len = this.len[row], hs = this.sim, hi = this.idx;
+    const order = Array.from({ length: len }, (_, i) => i);
+    order.sort((a, b) => hs[hb + b] - hs[hb + a] || hi[hb + a] - hi[hb + b]);
+    const s = order.map((o) => hs[hb + o]), x = order.map((o) => hi[hb + o]);
+    for (let t = 0; t < len; t++) {
+      outIdx[ob + t] = x[t];
+      outSim[ob + t] = s[t];
+    }
+    for (let t = len; t < k; t++) {
+      outIdx[ob + t] = -1;
+      outSim[ob + t] = -Infinity;
+    }
+  }
+}
+
+/**
+ * Exact top-k neighbours by inner product for rows `[rowStart, rowEnd)` of `data` against
+ * all `n` rows, written (decreasing similarity, ties by lower index, −1 past `n`) into
+ * `outIdx`/`outSim` at `(row - outBase) * k`.
  *
  * @example
  * ```ts
@@ -39,53 +249,13 @@ const CANDIDATE_BYTES = 1 << 20;
  * ```
  */
 export class TopKSearcher {
-  #d: number;
-  #dPad: number;
-  #memory: WebAssembly.Memory;
-  #dots: (q: number, nq: number, c: number, nc: number, d: number, out: number) => void;
-  #candBlock: number;
-  #qOff: number;
-  #cOff: number;
-  #oOff: number;
+  #kernel: DotKernel;
 
   /**
    * @param d Dimension of the rows.
    */
   constructor(d: number) {
-    this.#d = d;
-    this.#dPad = Math.ceil(d / 4) * 4;
-    const rowBytes = this.#dPad * 4;
-    this.#candBlock = Math.max(2, Math.floor(CANDIDATE_BYTES / rowBytes) & ~1);
-    const inst = new WebAssembly.Instance(kernelModule());
-    this.#memory = inst.exports.memory as WebAssembly.Memory;
-    this.#dots = inst.exports.dots as (
-      q: number,
-      nq: number,
-      c: number,
-      nc: number,
-      d: number,
-      out: number,
-    ) => void;
-    this.#qOff = 0;
-    this.#cOff = QUERY_BLOCK * rowBytes;
-    this.#oOff = this.#cOff + this.#candBlock * rowBytes;
-    const need = this.#oOff + QUERY_BLOCK * this.#candBlock * 4;
-    const have = this.#memory.buffer.byteLength;
-    if (need > have) this.#memory.grow(Math.ceil((need - have) / 65536));
-  }
-
-  #copyRows(data: Float32Array, from: number, count: number, padTo: number, off: number): void {
-    const d = this.#d, dp = this.#dPad;
-    const mem = new Float32Array(this.#memory.buffer, off, padTo * dp);
-    if (d === dp) {
-      mem.set(data.subarray(from * d, (from + count) * d));
-      if (padTo > count) mem.fill(0, count * dp);
-    } else {
-      mem.fill(0);
-      for (let r = 0; r < count; r++) {
-        mem.set(data.subarray((from + r) * d, (from + r + 1) * d), r * dp);
-      }
-    }
+    this.#kernel = new DotKernel(d, BLOCK);
   }
 
   /**
@@ -97,9 +267,9 @@ export class TopKSearcher {
    * @param rowStart First query row.
    * @param rowEnd One past the last query row.
    * @param k Neighbours per row.
-   * @param outIdx Receives indices at `row * k`.
-   * @param outSim Receives similarities at `row * k`.
-   * @param outBase Row written at offset 0 of the outputs (row `r` goes to `(r - outBase) * k`).
+   * @param outIdx Receives indices.
+   * @param outSim Receives similarities.
+   * @param outBase Row written at offset 0 of the outputs.
    */
   search(
     data: Float32Array,
@@ -112,98 +282,144 @@ export class TopKSearcher {
     outSim: Float32Array,
     outBase = 0,
   ): void {
-    if (d !== this.#d) throw new Error(`TopKSearcher built for d=${this.#d}, got ${d}`);
-    const CB = this.#candBlock;
-    const heapSim = new Float32Array(QUERY_BLOCK * k);
-    const heapIdx = new Int32Array(QUERY_BLOCK * k);
-    const heapLen = new Int32Array(QUERY_BLOCK);
-    for (let q0 = rowStart; q0 < rowEnd; q0 += QUERY_BLOCK) {
-      const nq = Math.min(QUERY_BLOCK, rowEnd - q0);
-      const nqPad = Math.ceil(nq / 4) * 4;
-      this.#copyRows(data, q0, nq, nqPad, this.#qOff);
-      heapLen.fill(0);
-      for (let c0 = 0; c0 < n; c0 += CB) {
-        const nc = Math.min(CB, n - c0);
-        const ncPad = nc + (nc & 1);
-        this.#copyRows(data, c0, nc, ncPad, this.#cOff);
-        this.#dots(this.#qOff, nqPad, this.#cOff, ncPad, this.#dPad, this.#oOff);
-        const tile = new Float32Array(this.#memory.buffer, this.#oOff, nqPad * ncPad);
-        for (let r = 0; r < nq; r++) {
-          const hb = r * k;
-          let len = heapLen[r];
-          let thr = len === k ? heapSim[hb] : -Infinity;
-          const tb = r * ncPad;
-          for (let j = 0; j < nc; j++) {
-            const s = tile[tb + j];
-            if (!(s > thr)) continue;
-            const id = c0 + j;
-            if (len < k) {
-              // sift up
-              let p = len++;
-              while (p > 0) {
-                const parent = (p - 1) >> 1;
-                const ps = heapSim[hb + parent], pi = heapIdx[hb + parent];
-                if (ps < s || (ps === s && pi > id)) break;
-                heapSim[hb + p] = ps;
-                heapIdx[hb + p] = pi;
-                p = parent;
-              }
-              heapSim[hb + p] = s;
-              heapIdx[hb + p] = id;
-              if (len === k) thr = heapSim[hb];
-            } else {
-              // replace the root and sift down
-              let p = 0;
-              for (;;) {
-                let c = 2 * p + 1;
-                if (c >= k) break;
-                let cs = heapSim[hb + c], ci = heapIdx[hb + c];
-                if (c + 1 < k) {
-                  const rs = heapSim[hb + c + 1], ri = heapIdx[hb + c + 1];
-                  if (rs < cs || (rs === cs && ri > ci)) {
-                    c++;
-                    cs = rs;
-                    ci = ri;
-                  }
-                }
-                if (s < cs || (s === cs && id > ci)) break;
-                heapSim[hb + p] = cs;
-                heapIdx[hb + p] = ci;
-                p = c;
-              }
-              heapSim[hb + p] = s;
-              heapIdx[hb + p] = id;
-              thr = heapSim[hb];
-            }
-          }
-          heapLen[r] = len;
-        }
+    const kern = this.#kernel;
+    if (d !== kern.d) throw new Error(`TopKSearcher built for d=${kern.d}, got ${d}`);
+    const B = kern.block;
+    const heaps = new RowHeaps(B, k);
+    for (let q0 = rowStart; q0 < rowEnd; q0 += B) {
+      const nq = Math.min(B, rowEnd - q0);
+      kern.load(0, data, q0, nq);
+      heaps.len.fill(0);
+      heaps.rootSim.fill(-Infinity);
+      heaps.rootIdx.fill(-1);
+      for (let c0 = 0; c0 < n; c0 += B) {
+        const nc = Math.min(B, n - c0);
+        kern.load(1, data, c0, nc);
+        const { tile, stride } = kern.tile(nq, nc);
+        heaps.offerTile(tile, stride, nq, nc, q0, c0, q0, false);
       }
-      for (let r = 0; r < nq; r++) {
-        writeSorted(heapSim, heapIdx, r * k, heapLen[r], k, (q0 + r - outBase) * k, outIdx, outSim);
-      }
+      for (let r = 0; r < nq; r++) heaps.writeSorted(r, (q0 + r - outBase) * k, outIdx, outSim);
     }
   }
 }
 
-function writeSorted(
-  hs: Float32Array,
-  hi: Int32Array,
-  hb: number,
-  len: number,
+/**
+ * The all-rows kNN using symmetry: block pair (I, J), J ≥ I, is computed once and offered
+ * to the rows of I and of J. Several of these (one per worker, each with its own heaps
+ * for all rows) can share the block pairs; {@link mergeSortedLists} joins their results.
+ *
+ * @example
+ * ```ts
+ * import { SymmetricTopK } from "./cpu_kernel.ts";
+ * const data = new Float32Array([1, 0, 0, 1, 0.6, 0.8]);
+ * const s = new SymmetricTopK(data, 3, 2, 2);
+ * for (let b = 0; b < s.blocks; b++) s.processBlock(b);
+ * const idx = new Int32Array(6), sim = new Float32Array(6);
+ * s.writeSorted(idx, sim);
+ * console.log(idx[0], idx[1]); // 0 2
+ * ```
+ */
+export class SymmetricTopK {
+  #kernel: DotKernel;
+  #data: Float32Array;
+  #n: number;
+  readonly heaps: RowHeaps;
+  /** Number of row blocks. */
+  readonly blocks: number;
+
+  /**
+   * @param data All rows, row-major.
+   * @param n Number of rows.
+   * @param d Dimension.
+   * @param k Neighbours per row.
+   * @param heaps Heap storage for all rows (fresh arrays if omitted).
+   */
+  constructor(data: Float32Array, n: number, d: number, k: number, heaps?: RowHeaps) {
+    this.#kernel = new DotKernel(d, BLOCK);
+    this.#data = data;
+    this.#n = n;
+    this.heaps = heaps ?? new RowHeaps(n, k);
+    this.blocks = Math.ceil(n / BLOCK);
+  }
+
+  /**
+   * Processes the block pairs (I, J) for every J ≥ I.
+   *
+   * @param I The row block.
+   */
+  processBlock(I: number): void {
+    const kern = this.#kernel, B = kern.block, n = this.#n;
+    const i0 = I * B, ni = Math.min(B, n - i0);
+    kern.load(0, this.#data, i0, ni);
+    for (let J = I; J < this.blocks; J++) {
+      const j0 = J * B, nj = Math.min(B, n - j0);
+      kern.load(1, this.#data, j0, nj);
+      const { tile, stride } = kern.tile(ni, nj);
+      this.heaps.offerTile(tile, stride, ni, nj, i0, j0, 0, false);
+      if (J !== I) this.heaps.offerTile(tile, stride, ni, nj, i0, j0, 0, true);
+    }
+  }
+
+  /**
+   * Writes every row's sorted list.
+   *
+   * @param outIdx Receives `n * k` indices.
+   * @param outSim Receives `n * k` similarities.
+   */
+  writeSorted(outIdx: Int32Array, outSim: Float32Array): void {
+    const k = this.heaps.k;
+    for (let r = 0; r < this.#n; r++) this.heaps.writeSorted(r, r * k, outIdx, outSim);
+  }
+}
+
+/**
+ * Merges, row by row, several sorted top-k lists of the same rows into one (decreasing
+ * similarity, then increasing index; −1 entries are empty).
+ *
+ * @param lists The lists: `[indices, similarities]` pairs of `n * k` entries each.
+ * @param n Rows.
+ * @param k Entries per row.
+ * @returns The merged lists.
+ *
+ * @example
+ * ```ts
+ * import { mergeSortedLists } from "./cpu_kernel.ts";
+ * const m = mergeSortedLists([
+ *   [new Int32Array([2, -1]), new Float32Array([0.9, -Infinity])],
+ *   [new Int32Array([1, 3]), new Float32Array([0.95, 0.5])],
+ * ], 1, 2);
+ * console.log(m.indices); // Int32Array [1, 2]
+ * ```
+ */
+export function mergeSortedLists(
+  lists: [Int32Array, Float32Array][],
+  n: number,
   k: number,
-  ob: number,
-  outIdx: Int32Array,
-  outSim: Float32Array,
-): void {
-  const order = Array.from({ length: len }, (_, i) => i);
-  order.sort((a, b) => hs[hb + b] - hs[hb + a] || hi[hb + a] - hi[hb + b]);
-  for (let t = 0; t < len; t++) {
-    outIdx[ob + t] = hi[hb + order[t]];
-    outSim[ob + t] = hs[hb + order[t]];
+): { indices: Int32Array; similarities: Float32Array } {
+  const indices = new Int32Array(n * k).fill(-1);
+  const similarities = new Float32Array(n * k).fill(-Infinity);
+  const pos = new Int32Array(lists.length);
+  for (let r = 0; r < n; r++) {
+    const b = r * k;
+    pos.fill(0);
+    for (let t = 0; t < k; t++) {
+      let best = -1, bs = -Infinity, bi = 0;
+      for (let w = 0; w < lists.length; w++) {
+        if (pos[w] >= k) continue;
+        const i = lists[w][0][b + pos[w]];
+        if (i < 0) continue;
+        const s = lists[w][1][b + pos[w]];
+        if (best < 0 || s > bs || (s === bs && i < bi)) {
+          best = w;
+          bs = s;
+          bi = i;
+        }
+      }
+      if (best < 0) break;
+      pos[best]++;
+      indices[b + t] = bi;
+      similarities[b + t] = bs;
+    }
   }
-  for (let t = len; t < k; t++) {
-    outIdx[ob + t] = -1;
-    outSim[ob + t] = -Infinity;
-  }
+  return { indices, similarities };
 }

@@ -1,4 +1,4 @@
-;; Blocked dot products with 128-bit SIMD for the CPU kNN path.
+;; Blocked dot products with 128-bit SIMD (relaxed fused multiply-add) for the CPU kNN path.
 ;;
 ;; dots(q, nq, c, nc, d, out): out[i * nc + j] = Σ_x q[i * d + x] * c[j * d + x]
 ;; for i < nq, j < nc. All pointers are byte offsets into the exported memory; d is a
@@ -42,17 +42,17 @@
                 (local.set $v0 (v128.load (i32.add (local.get $c0) (local.get $x))))
                 (local.set $v1 (v128.load (i32.add (local.get $c1) (local.get $x))))
                 (local.set $w (v128.load (i32.add (local.get $q0) (local.get $x))))
-                (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $w) (local.get $v0))))
-                (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $w) (local.get $v1))))
+                (local.set $a00 (f32x4.relaxed_madd (local.get $w) (local.get $v0) (local.get $a00)))
+                (local.set $a01 (f32x4.relaxed_madd (local.get $w) (local.get $v1) (local.get $a01)))
                 (local.set $w (v128.load (i32.add (local.get $q1) (local.get $x))))
-                (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $w) (local.get $v0))))
-                (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $w) (local.get $v1))))
+                (local.set $a10 (f32x4.relaxed_madd (local.get $w) (local.get $v0) (local.get $a10)))
+                (local.set $a11 (f32x4.relaxed_madd (local.get $w) (local.get $v1) (local.get $a11)))
                 (local.set $w (v128.load (i32.add (local.get $q2) (local.get $x))))
-                (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $w) (local.get $v0))))
-                (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $w) (local.get $v1))))
+                (local.set $a20 (f32x4.relaxed_madd (local.get $w) (local.get $v0) (local.get $a20)))
+                (local.set $a21 (f32x4.relaxed_madd (local.get $w) (local.get $v1) (local.get $a21)))
                 (local.set $w (v128.load (i32.add (local.get $q3) (local.get $x))))
-                (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $w) (local.get $v0))))
-                (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $w) (local.get $v1))))
+                (local.set $a30 (f32x4.relaxed_madd (local.get $w) (local.get $v0) (local.get $a30)))
+                (local.set $a31 (f32x4.relaxed_madd (local.get $w) (local.get $v1) (local.get $a31)))
                 (local.set $x (i32.add (local.get $x) (i32.const 16)))
                 (br $loop_x)))
             ;; out row i is at out + (i * nc + j) * 4

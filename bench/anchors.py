@@ -1,0 +1,54 @@
+"""Anchors for bench/bench.ts: faiss IndexFlatIP kNN and igraph's Infomap, timed here.
+
+usage: python3 bench/anchors.py faiss FEATS.npy K
+       python3 bench/anchors.py igraph LINKS.txt
+Prints one JSON object.
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_faiss(path, k):
+    import faiss
+
+    x = np.load(path).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    t = time.perf_counter()
+    index = faiss.IndexFlatIP(x.shape[1])
+    index.add(x)
+    sims, idx = index.search(x, k)
+    secs = time.perf_counter() - t
+    return {"tool": "faiss IndexFlatIP", "version": faiss.__version__, "n": x.shape[0],
+            "d": x.shape[1], "k": k, "seconds": secs, "threads": faiss.omp_get_max_threads(),
+            "peak_mib": peak_mib()}
+
+
+def run_igraph(path):
+    import igraph
+
+    links = np.loadtxt(path, dtype=np.float64)
+    t0 = time.perf_counter()
+    g = igraph.Graph(n=int(links[:, :2].max()) + 1, edges=links[:, :2].astype(int).tolist(),
+                     directed=True)
+    g.es["weight"] = links[:, 2].tolist()
+    t = time.perf_counter()
+    comm = g.community_infomap(edge_weights="weight", trials=1)
+    secs = time.perf_counter() - t
+    return {"tool": "igraph community_infomap", "version": igraph.__version__,
+            "links": len(links), "seconds": secs, "build_seconds": t - t0,
+            "codelength": comm.codelength, "modules": len(comm), "peak_mib": peak_mib()}
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "faiss":
+        print(json.dumps(run_faiss(sys.argv[2], int(sys.argv[3]))))
+    else:
+        print(json.dumps(run_igraph(sys.argv[2])))
