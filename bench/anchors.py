@@ -1,7 +1,7 @@
 """Anchors for bench/bench.ts: faiss IndexFlatIP kNN and igraph's Infomap, timed here.
 
 usage: python3 bench/anchors.py faiss FEATS.npy K
-       python3 bench/anchors.py igraph LINKS.txt
+       python3 bench/anchors.py igraph LINKS.txt [MEMBERSHIP_OUT.txt]
 Prints one JSON object.
 """
 import json
@@ -31,7 +31,7 @@ def run_faiss(path, k):
             "peak_mib": peak_mib()}
 
 
-def run_igraph(path):
+def run_igraph(path, membership_out=None):
     import igraph
 
     links = np.loadtxt(path, dtype=np.float64)
@@ -42,6 +42,9 @@ def run_igraph(path):
     t = time.perf_counter()
     comm = g.community_infomap(edge_weights="weight", trials=1)
     secs = time.perf_counter() - t
+    if membership_out:
+        with open(membership_out, "w") as f:
+            f.write("\n".join(str(m) for m in comm.membership) + "\n")
     return {"tool": "igraph community_infomap", "version": igraph.__version__,
             "links": len(links), "seconds": secs, "build_seconds": t - t0,
             "codelength": comm.codelength, "modules": len(comm), "peak_mib": peak_mib()}
@@ -51,4 +54,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "faiss":
         print(json.dumps(run_faiss(sys.argv[2], int(sys.argv[3]))))
     else:
-        print(json.dumps(run_igraph(sys.argv[2])))
+        print(json.dumps(run_igraph(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)))

@@ -13,12 +13,16 @@ import { encodeNpy, type Matrix, readNpy } from "../lib/io/npy.ts";
 import { l2Normalize } from "../lib/knn/normalize.ts";
 import { createKnnBackend, type KnnDevice } from "../lib/knn/select.ts";
 import { linksFromKnn } from "../lib/knn/links.ts";
-import { infomap } from "../lib/infomap/infomap.ts";
+import { codelengthOf, infomap } from "../lib/infomap/infomap.ts";
+import { readLinkList } from "../tests/shared.ts";
+import { evaluate } from "../lib/metrics/metrics.ts";
+import { readLabels } from "../lib/io/labels.ts";
 import { writeLinks } from "../lib/io/links_file.ts";
 import { syntheticFaces } from "./synthetic.ts";
 
 const SHARED = new URL("../../shared/", import.meta.url).pathname;
 const H10K = `${SHARED}reference/synthetic_h10k/feats.npy`;
+const H10K_LABELS = `${SHARED}reference/synthetic_h10k/labels.txt`;
 const PY = "/usr/bin/python3";
 const ANCHORS = new URL("./anchors.py", import.meta.url).pathname;
 
@@ -28,23 +32,34 @@ function peakMiB(): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function datasetFeatures(name: string, dir: string): Promise<Matrix> {
-  if (name === "h10k") return await readNpy(H10K);
+async function datasetFeatures(
+  name: string,
+  dir: string,
+): Promise<{ features: Matrix; labels: ArrayLike<string | number> }> {
+  if (name === "h10k") {
+    const features = await readNpy(H10K);
+    return { features, labels: await readLabels(H10K_LABELS, features.rows) };
+  }
   const m = /^synth(\d+)k_d(\d+)$/.exec(name);
   if (!m) throw new Error(`unknown dataset ${name}`);
   const path = `${dir}/${name}.npy`;
-  try {
-    return await readNpy(path);
-  } catch {
-    const { features } = syntheticFaces(Number(m[1]) * 1000, Number(m[2]), 42);
-    await Deno.writeFile(path, encodeNpy(features));
-    return features;
-  }
+  const { features, labels } = syntheticFaces(Number(m[1]) * 1000, Number(m[2]), 42);
+  await Deno.writeFile(path, encodeNpy(features));
+  return { features, labels };
+}
+
+/** Cluster of each row: its module, or a cluster of its own when it has no link. */
+function clustersOf(n: number, nodeIds: Int32Array, modules: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(n).fill(-1);
+  for (let i = 0; i < nodeIds.length; i++) out[nodeIds[i]] = modules[i];
+  let next = 1 << 30;
+  for (let i = 0; i < n; i++) if (out[i] < 0) out[i] = next++;
+  return out;
 }
 
 /** One case in this process: prints a JSON line. */
 async function runCase(name: string, device: KnnDevice, k: number, minSim: number, dir: string) {
-  const feats = await datasetFeatures(name, dir);
+  const { features: feats, labels } = await datasetFeatures(name, dir);
   const t0 = performance.now();
   const v = l2Normalize(feats, name);
   const knn = await createKnnBackend(device, { onNotice: () => {} });
@@ -57,6 +72,8 @@ async function runCase(name: string, device: KnnDevice, k: number, minSim: numbe
   const r = infomap(links, { directed: true });
   const t4 = performance.now();
   await writeLinks(`${dir}/${name}.links.txt`, links);
+  await Deno.writeTextFile(`${dir}/${name}.labels.txt`, Array.from(labels).join("\n") + "\n");
+  const metrics = evaluate(labels, clustersOf(feats.rows, r.nodeIds, r.modules));
   console.log(JSON.stringify({
     name,
     n: feats.rows,
@@ -72,6 +89,8 @@ async function runCase(name: string, device: KnnDevice, k: number, minSim: numbe
     codelength: r.codelength,
     peak_after_knn_mib: peakKnn,
     peak_mib: peakMiB(),
+    bcubed_f: metrics.bcubed.f,
+    nmi: metrics.nmi,
   }));
 }
 
@@ -93,6 +112,7 @@ async function main() {
     return;
   }
   const quick = Deno.args.includes("--quick");
+  if (quick) console.error("--quick: without the 200k set and N = 50k");
   const dir = await Deno.makeTempDir({ prefix: "facecluster-bench-" });
   const date = new Date().toISOString().slice(0, 10);
   const f = (x: unknown) => (typeof x === "number" ? x.toFixed(2) : String(x));
@@ -100,9 +120,9 @@ async function main() {
 
   console.log("## Graph stages (k 80, min_sim 0.5)\n");
   console.log(
-    "| set | N | d | kNN on | kNN s | links s | Infomap s | links | modules | codelength | peak MiB |",
+    "| set | N | d | kNN on | kNN s | links s | Infomap s | links | modules | codelength | BCubed F | NMI | peak MiB |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const cases: [string, KnnDevice][] = [["h10k", "cpu"], ["h10k", "gpu"]];
   if (!quick) cases.push(["synth200k_d128", "cpu"]);
   const results: Record<string, Record<string, unknown>> = {};
@@ -114,8 +134,8 @@ async function main() {
         `| ${name} | ${r.n} | ${r.d} | ${r.backend} | ${f(r.knn_s)} | ${f(r.links_s)} | ${
           f(r.infomap_s)
         } | ${r.links} | ${r.modules} | ${(r.codelength as number).toFixed(4)} | ${
-          (r.peak_mib as number).toFixed(0)
-        } |`,
+          (r.bcubed_f as number).toFixed(4)
+        } | ${(r.nmi as number).toFixed(4)} | ${(r.peak_mib as number).toFixed(0)} |`,
       );
     } catch (e) {
       console.log(`| ${name} | – | – | ${device} | failed: ${(e as Error).message} |`);
@@ -125,23 +145,37 @@ async function main() {
   console.log(
     "\n## Infomap beside igraph's community_infomap (same link list, directed, 1 trial)\n",
   );
-  console.log("| graph | links | facecluster s | codelength | igraph s | igraph codelength |");
-  console.log("|---|---|---|---|---|---|");
-  for (const key of ["h10k/cpu", quick ? "" : "synth200k_d128/cpu"]) {
+  console.log(
+    "| graph | links | facecluster s | codelength | BCubed F | NMI | igraph s | igraph partition's codelength | BCubed F | NMI |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  for (const key of quick ? ["h10k/cpu"] : ["h10k/cpu", "synth200k_d128/cpu"]) {
     const r = results[key];
     if (!r) continue;
-    let ig: Record<string, unknown> | null = null;
-    if (key.startsWith("h10k")) {
-      try {
-        ig = await sub([PY, ANCHORS, "igraph", `${dir}/${r.name}.links.txt`]);
-      } catch (e) {
-        console.error(`igraph: ${(e as Error).message}`);
-      }
+    const linksFile = `${dir}/${r.name}.links.txt`, membership = `${dir}/${r.name}.igraph.txt`;
+    let igraphCells = "failed | – | – | –";
+    try {
+      const ig = await sub([PY, ANCHORS, "igraph", linksFile, membership]);
+      // igraph reports its own codelength; the same flow model as ours makes them comparable
+      const links = await readLinkList(linksFile);
+      const member = (await Deno.readTextFile(membership)).trim().split("\n").map(Number);
+      const labels = (await Deno.readTextFile(`${dir}/${r.name}.labels.txt`)).trim().split("\n");
+      const cl = codelengthOf(links, member, { directed: true });
+      const linked = new Uint8Array(member.length);
+      for (const s of links.source) linked[s] = 1;
+      for (const t of links.target) linked[t] = 1;
+      const clusters = member.map((m, i) => (linked[i] ? m : -1 - i));
+      const m = evaluate(labels, clusters);
+      igraphCells = `${f(ig.seconds)} | ${cl.toFixed(4)} | ${m.bcubed.f.toFixed(4)} | ${
+        m.nmi.toFixed(4)
+      }`;
+    } catch (e) {
+      console.error(`igraph: ${(e as Error).message}`);
     }
     console.log(
       `| ${r.name} | ${r.links} | ${f(r.infomap_s)} | ${(r.codelength as number).toFixed(4)} | ${
-        ig ? f(ig.seconds) : "not run (hours)"
-      } | ${ig ? (ig.codelength as number).toFixed(4) : "–"} |`,
+        (r.bcubed_f as number).toFixed(4)
+      } | ${(r.nmi as number).toFixed(4)} | ${igraphCells} |`,
     );
   }
 
@@ -150,7 +184,6 @@ async function main() {
   console.log("|---|---|---|---|---|---|");
   for (const n of quick ? [20] : [20, 50]) {
     const name = `synth${n}k_d512`;
-    await datasetFeatures(name, dir);
     const mine = await sub(self(["--case", name, "cpu", "80", "-1", dir]));
     // faiss at its best: without the OPENBLAS_CORETYPE/L2_SIZE pins this machine sets
     const fa = await sub([
