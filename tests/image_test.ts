@@ -1,0 +1,185 @@
+import { decodeImage, sniffFormat } from "../lib/image/decode.ts";
+import { exifOrientation } from "../lib/image/exif.ts";
+import { decodePnm } from "../lib/image/pnm.ts";
+import {
+  applyOrientation,
+  invertAffine,
+  resizeBilinear,
+  warpAffine,
+} from "../lib/image/transform.ts";
+import type { RgbImage } from "../lib/image/types.ts";
+import { InputError } from "../lib/errors.ts";
+import {
+  encodeJpeg,
+  encodePng,
+  encodePnm,
+  patternImage,
+  withJpegOrientation,
+  withPngOrientation,
+} from "./image_fixtures.ts";
+import { assert, assertEquals } from "./shared.ts";
+
+function pixel(img: RgbImage, x: number, y: number): number[] {
+  const o = (y * img.width + x) * 3;
+  return Array.from(img.data.subarray(o, o + 3));
+}
+
+async function rejects(p: Promise<unknown>, includes: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert(e instanceof InputError, `expected InputError, got ${e}`);
+    assert(e.message.includes(includes), `'${e.message}' lacks '${includes}'`);
+    return;
+  }
+  throw new Error(`expected an error with '${includes}'`);
+}
+
+// Where the stored pixel (x, y) of a W×H image appears once upright, per EXIF orientation
+// (TIFF 6.0 / EXIF 2.3: 1 normal, 2 mirrored, 3 rotated 180°, 4 flipped, 5 transposed,
+// 6 needs 90° clockwise, 7 transversed, 8 needs 90° counter-clockwise).
+const UPRIGHT: Record<number, (x: number, y: number, W: number, H: number) => [number, number]> = {
+  1: (x, y) => [x, y],
+  2: (x, y, W) => [W - 1 - x, y],
+  3: (x, y, W, H) => [W - 1 - x, H - 1 - y],
+  4: (x, y, _W, H) => [x, H - 1 - y],
+  5: (x, y) => [y, x],
+  6: (x, y, _W, H) => [H - 1 - y, x],
+  7: (x, y, W, H) => [H - 1 - y, W - 1 - x],
+  8: (x, y, W) => [y, W - 1 - x],
+};
+
+Deno.test("image: PNG with EXIF orientation 1–8 is turned upright exactly", async () => {
+  const src = patternImage(4, 3);
+  const png = await encodePng(src);
+  for (let o = 1; o <= 8; o++) {
+    const bytes = withPngOrientation(png, o);
+    assertEquals(exifOrientation(bytes), o, `orientation ${o} read back`);
+    const img = await decodeImage(bytes, `o${o}.png`);
+    const swap = o >= 5;
+    assertEquals([img.width, img.height], swap ? [3, 4] : [4, 3], `size for ${o}`);
+    for (let y = 0; y < 3; y++) {
+      for (let x = 0; x < 4; x++) {
+        const [ux, uy] = UPRIGHT[o](x, y, 4, 3);
+        assertEquals(pixel(img, ux, uy), pixel(src, x, y), `o=${o} stored (${x},${y})`);
+      }
+    }
+  }
+});
+
+Deno.test("image: JPEG with EXIF orientation 6 and 8 is rotated", async () => {
+  // left half red, right half blue; 32×16 so that JPEG blocks keep the colours clean
+  const src: RgbImage = { width: 32, height: 16, data: new Uint8Array(32 * 16 * 3) };
+  for (let y = 0; y < 16; y++) {
+    for (let x = 0; x < 32; x++) {
+      src.data.set(x < 16 ? [220, 20, 20] : [20, 20, 220], (y * 32 + x) * 3);
+    }
+  }
+  const jpeg = await encodeJpeg(src);
+  const cw = await decodeImage(withJpegOrientation(jpeg, 6), "cw.jpg");
+  assertEquals([cw.width, cw.height], [16, 32]);
+  assert(pixel(cw, 8, 4)[0] > 180 && pixel(cw, 8, 28)[2] > 180, "6: red on top, blue below");
+  const ccw = await decodeImage(withJpegOrientation(jpeg, 8), "ccw.jpg");
+  assert(pixel(ccw, 8, 4)[2] > 180 && pixel(ccw, 8, 28)[0] > 180, "8: blue on top, red below");
+});
+
+Deno.test("image: PGM and PPM, plain and raw, 8 and 16 bit", async () => {
+  const src = patternImage(5, 2);
+  for (const kind of ["P2", "P5", "P3", "P6"] as const) {
+    const img = await decodeImage(encodePnm(src, kind), `a.${kind}`);
+    for (let y = 0; y < 2; y++) {
+      for (let x = 0; x < 5; x++) {
+        const want = kind === "P2" || kind === "P5"
+          ? [pixel(src, x, y)[0], pixel(src, x, y)[0], pixel(src, x, y)[0]]
+          : pixel(src, x, y);
+        assertEquals(pixel(img, x, y), want, `${kind} (${x},${y})`);
+      }
+    }
+  }
+  // 16-bit raw PGM: 65535 is white, 32768 mid-gray
+  const p16 = new Uint8Array([
+    ...new TextEncoder().encode("P5 2 1 65535\n"),
+    0xff,
+    0xff,
+    0x80,
+    0x00,
+  ]);
+  assertEquals(Array.from(decodePnm(p16, "w.pgm").data), [255, 255, 255, 128, 128, 128]);
+  await rejects(
+    decodeImage(encodePnm(src, "P5").slice(0, -4), "short.pgm"),
+    "short.pgm: truncated",
+  );
+  await rejects(
+    decodeImage(new TextEncoder().encode("P5 x 1 255\n"), "bad.pgm"),
+    "bad.pgm: malformed",
+  );
+});
+
+Deno.test("image: format from bytes, not the name; alpha over white; bad files named", async () => {
+  const src = patternImage(3, 2);
+  const alpha = new Uint8Array([255, 0, 255, 255, 128, 255]);
+  const png = await encodePng(src, alpha);
+  assertEquals(sniffFormat(png), "png");
+  const img = await decodeImage(png, "really_a_png.jpg");
+  assertEquals(pixel(img, 0, 0), pixel(src, 0, 0));
+  assertEquals(pixel(img, 1, 0), [255, 255, 255]);
+  const half = pixel(src, 1, 1).map((v) => Math.round((v * 128 + 255 * 127) / 255));
+  assertEquals(pixel(img, 1, 1), half);
+  await rejects(
+    decodeImage(new TextEncoder().encode("hello, not an image"), "notes.jpg"),
+    "notes.jpg: not an image",
+  );
+  await rejects(decodeImage(new Uint8Array(0), "empty.png"), "empty.png: not an image");
+  const jpeg = await encodeJpeg(patternImage(16, 16));
+  await rejects(
+    decodeImage(jpeg.subarray(0, jpeg.length >> 1), "cut.jpg"),
+    "cut.jpg: corrupt or truncated JPEG",
+  );
+  await rejects(
+    decodeImage(new TextEncoder().encode("GIF89a......"), "anim.gif"),
+    "unsupported image format GIF",
+  );
+});
+
+Deno.test("image: a decompression bomb is refused from its header, before decoding", async () => {
+  // a PNG signature and an IHDR claiming 100000×100000 pixels, no image data at all
+  const b = new Uint8Array(33);
+  b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  new DataView(b.buffer).setUint32(16, 100000);
+  new DataView(b.buffer).setUint32(20, 100000);
+  await rejects(
+    decodeImage(b, "bomb.png"),
+    "bomb.png: 100000×100000 = 10000000000 pixels is over the limit",
+  );
+  const jpeg = await encodeJpeg(patternImage(40, 30));
+  await rejects(decodeImage(jpeg, "big.jpg", { maxPixels: 1000 }), "40×30 = 1200 pixels");
+  assertEquals((await decodeImage(jpeg, "ok.jpg", { maxPixels: 1200 })).width, 40);
+});
+
+Deno.test("image: affine warp and bilinear resize", () => {
+  const src = patternImage(4, 3);
+  // identity
+  assertEquals(Array.from(warpAffine(src, [1, 0, 0, 0, 1, 0], 4, 3).data), Array.from(src.data));
+  // a 90° rotation as an affine map equals EXIF orientation 6
+  const rot = warpAffine(src, [0, 1, 0, -1, 0, 2], 3, 4);
+  assertEquals(Array.from(rot.data), Array.from(applyOrientation(src, 6).data));
+  // half-pixel shift averages neighbours; outside the source is black
+  const shifted = warpAffine(src, [1, 0, 0.5, 0, 1, 0], 4, 1);
+  assertEquals(
+    pixel(shifted, 0, 0)[0],
+    Math.round((pixel(src, 0, 0)[0] + pixel(src, 1, 0)[0]) / 2),
+  );
+  assertEquals(pixel(shifted, 3, 0)[0], Math.round(pixel(src, 3, 0)[0] / 2));
+  // inverse of a similarity map
+  const m = invertAffine([2, 0, 3, 0, 2, -1]);
+  assertEquals(m, [0.5, -0, -1.5, -0, 0.5, 0.5]);
+  // resize: a constant stays constant; 2× down of a 2-periodic stripe averages it
+  const flat: RgbImage = { width: 7, height: 5, data: new Uint8Array(105).fill(77) };
+  assert(resizeBilinear(flat, 3, 11).data.every((v) => v === 77));
+  const stripes: RgbImage = {
+    width: 4,
+    height: 1,
+    data: new Uint8Array([0, 0, 0, 200, 200, 200, 0, 0, 0, 200, 200, 200]),
+  };
+  assertEquals(Array.from(resizeBilinear(stripes, 2, 1).data), [100, 100, 100, 100, 100, 100]);
+});
