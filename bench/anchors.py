@@ -5,7 +5,6 @@ usage: python3 bench/anchors.py faiss FEATS.npy K
 Prints one JSON object.
 """
 import json
-import resource
 import sys
 import time
 
@@ -13,7 +12,12 @@ import numpy as np
 
 
 def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this program's own peak; ru_maxrss would include the parent's at fork
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def run_faiss(path, k):
