@@ -1,0 +1,182 @@
+/**
+ * Converts dlib's ResNet face descriptor, as `@vladmandic/face-api@1.7.15` ships it (tfjs
+ * weights whose architecture is defined in face-api's code), into `models/dlib_resnet.onnx`.
+ * The uint8-quantized weights stay uint8 in the file and are dequantised by the graph
+ * (Cast, Mul, Add; onnxruntime folds them once at load), so the model stays near 6 MB.
+ *
+ * Run: `deno run -A tools/convert_dlib.ts [--from DIR] [--out FILE]`: without `--from` it
+ * fetches the package tarball from the npm registry and checks its sha512.
+ *
+ * @module
+ */
+
+import { GraphBuilder } from "../lib/onnx/builder.ts";
+import { npmPackageFiles } from "./npm_tarball.ts";
+import { readTfjsWeights, type TfjsWeight } from "./tfjs_weights.ts";
+
+/** Where the weights come from. */
+export const SOURCE = { name: "@vladmandic/face-api", version: "1.7.15" } as const;
+const MANIFEST = "package/model/face_recognition_model-weights_manifest.json";
+const SHARD = "package/model/face_recognition_model.bin";
+
+/** Input size of the network. */
+export const DLIB_SIZE = 150;
+/** Mean RGB subtracted by face-api before dividing by 255. */
+export const DLIB_MEAN_RGB = [122.782, 117.001, 104.298];
+
+/**
+ * Loads the tfjs weights, from a folder holding face-api's `model/` files or from npm.
+ *
+ * @param from A folder with the manifest and .bin, or undefined to download.
+ * @returns The weights.
+ *
+ * @example
+ * ```ts ignore
+ * const weights = await loadDlibWeights();
+ * ```
+ */
+export async function loadDlibWeights(from?: string): Promise<Map<string, TfjsWeight>> {
+  let manifest: Uint8Array, shard: Uint8Array;
+  if (from) {
+    manifest = await Deno.readFile(`${from}/face_recognition_model-weights_manifest.json`);
+    shard = await Deno.readFile(`${from}/face_recognition_model.bin`);
+  } else {
+    const files = await npmPackageFiles(SOURCE.name, SOURCE.version, [MANIFEST, SHARD]);
+    manifest = files.get(MANIFEST)!;
+    shard = files.get(SHARD)!;
+  }
+  return readTfjsWeights(new TextDecoder().decode(manifest), [shard]);
+}
+
+/** Permutes TF conv filters [kh, kw, cin, cout] into ONNX order [cout, cin, kh, kw]. */
+function toOihw<T extends Uint8Array | Float32Array>(src: T, shape: number[]): T {
+  const [kh, kw, ci, co] = shape;
+  const out = new (src.constructor as { new (n: number): T })(src.length);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) {
+          out[((o * ci + i) * kh + y) * kw + x] = src[((y * kw + x) * ci + i) * co + o];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Builds the ONNX model: input `image` [N, 3, 150, 150] RGB 0..255, output `descriptor`
+ * [N, 128] (not normalised, as face-api returns it).
+ *
+ * @param weights The tfjs weights.
+ * @returns The `.onnx` bytes.
+ *
+ * @example
+ * ```ts ignore
+ * const onnx = buildDlibOnnx(await loadDlibWeights());
+ * ```
+ */
+export function buildDlibOnnx(weights: Map<string, TfjsWeight>): Uint8Array<ArrayBuffer> {
+  const g = new GraphBuilder("dlib_resnet");
+  const get = (name: string) => {
+    const w = weights.get(name);
+    if (!w) throw new Error(`weight ${name} missing`);
+    return w;
+  };
+  /** A weight as a float value in the graph, with the given ONNX dims. */
+  const weight = (name: string, dims: number[], oihw = false): string => {
+    const w = get(name);
+    const key = name.replaceAll("/", "_");
+    if (w.float) return g.constant(key, dims, oihw ? toOihw(w.float, w.shape) : w.float);
+    const { q, scale, min } = w.quantized!;
+    const qName = g.constant(`${key}_q`, dims, oihw ? toOihw(q, w.shape) : q);
+    const s = g.constant(`${key}_scale`, [], new Float32Array([scale]));
+    const m = g.constant(`${key}_min`, [], new Float32Array([min]));
+    const f = g.node("Cast", [qName], { to: { i: 1 } });
+    return g.node("Add", [g.node("Mul", [f, s]), m], {}, key);
+  };
+  const convLayer = (x: string, p: string, stride: number, relu: boolean, same: boolean) => {
+    const [kh, kw, ci, co] = get(`${p}/conv/filters`).shape;
+    const filters = weight(`${p}/conv/filters`, [co, ci, kh, kw], true);
+    const bias = weight(`${p}/conv/bias`, [co]);
+    const pad = same ? (kh - 1) / 2 : 0;
+    let out = g.node("Conv", [x, filters, bias], {
+      kernel_shape: { ints: [kh, kw] },
+      strides: { ints: [stride, stride] },
+      pads: { ints: [pad, pad, pad, pad] },
+    });
+    out = g.node("Mul", [out, weight(`${p}/scale/weights`, [co, 1, 1])]);
+    out = g.node("Add", [out, weight(`${p}/scale/biases`, [co, 1, 1])]);
+    return relu ? g.node("Relu", [out]) : out;
+  };
+  const channels = (p: string) => get(`${p}/conv/filters`).shape[3];
+  const residual = (x: string, p: string) => {
+    let out = convLayer(x, `${p}/conv1`, 1, true, true);
+    out = convLayer(out, `${p}/conv2`, 1, false, true);
+    return g.node("Relu", [g.node("Add", [out, x])]);
+  };
+  // spatial size and channels are tracked to emit the pads face-api adds at run time
+  let size = 0, ch = 0;
+  const residualDown = (x: string, p: string) => {
+    let out = convLayer(x, `${p}/conv1`, 2, true, false);
+    out = convLayer(out, `${p}/conv2`, 1, false, true);
+    const outSize = Math.floor((size - 3) / 2) + 1, poolSize = Math.floor((size - 2) / 2) + 1;
+    const outCh = channels(`${p}/conv2`);
+    let pooled = g.node("AveragePool", [x], {
+      kernel_shape: { ints: [2, 2] },
+      strides: { ints: [2, 2] },
+    });
+    if (poolSize !== outSize) {
+      // face-api appends a zero row and column to the convolution's output
+      const d = poolSize - outSize;
+      out = g.node("Pad", [out, g.int64s(`${p}_pad_hw`, [0, 0, 0, 0, 0, 0, d, d])]);
+    }
+    if (outCh !== ch) {
+      // and zero channels to the pooled shortcut
+      pooled = g.node("Pad", [pooled, g.int64s(`${p}_pad_c`, [0, 0, 0, 0, 0, outCh - ch, 0, 0])]);
+    }
+    size = poolSize;
+    ch = outCh;
+    return g.node("Relu", [g.node("Add", [pooled, out])]);
+  };
+
+  const input = g.input("image", ["batch", 3, DLIB_SIZE, DLIB_SIZE]);
+  const mean = g.constant("mean_rgb", [1, 3, 1, 1], Float32Array.from(DLIB_MEAN_RGB));
+  const inv = g.constant("inv_255", [], new Float32Array([1 / 255]));
+  let x = g.node("Mul", [g.node("Sub", [input, mean]), inv]);
+  x = convLayer(x, "conv32_down", 2, true, false);
+  size = Math.floor((DLIB_SIZE - 7) / 2) + 1;
+  x = g.node("MaxPool", [x], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } });
+  size = Math.floor((size - 3) / 2) + 1;
+  ch = 32;
+  for (const b of ["conv32_1", "conv32_2", "conv32_3"]) x = residual(x, b);
+  x = residualDown(x, "conv64_down");
+  for (const b of ["conv64_1", "conv64_2", "conv64_3"]) x = residual(x, b);
+  x = residualDown(x, "conv128_down");
+  for (const b of ["conv128_1", "conv128_2"]) x = residual(x, b);
+  x = residualDown(x, "conv256_down");
+  for (const b of ["conv256_1", "conv256_2"]) x = residual(x, b);
+  x = residualDown(x, "conv256_down_out");
+  x = g.node("Flatten", [g.node("GlobalAveragePool", [x])], { axis: { i: 1 } });
+  const fc = weight("fc", get("fc").shape);
+  g.output(g.node("MatMul", [x, fc], {}, "descriptor"), ["batch", 128]);
+  return g.toModel({
+    opset: 18,
+    producer: "facecluster tools/convert_dlib.ts",
+    doc:
+      `dlib ResNet face descriptor (public-domain weights) from ${SOURCE.name}@${SOURCE.version}`,
+  });
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  const from = args.includes("--from") ? args[args.indexOf("--from") + 1] : undefined;
+  const out = args.includes("--out")
+    ? args[args.indexOf("--out") + 1]
+    : new URL("../models/dlib_resnet.onnx", import.meta.url).pathname;
+  const bytes = buildDlibOnnx(await loadDlibWeights(from));
+  await Deno.writeFile(out, bytes);
+  const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  console.log(`wrote ${out} (${bytes.length} bytes, sha256 ${sha})`);
+}
