@@ -10,14 +10,9 @@
  * @module
  */
 
-import { GraphBuilder } from "../lib/onnx/builder.ts";
-import { npmPackageFiles } from "./npm_tarball.ts";
-import { readTfjsWeights, type TfjsWeight } from "./tfjs_weights.ts";
-
-/** Where the weights come from. */
-export const SOURCE = { name: "@vladmandic/face-api", version: "1.7.15" } as const;
-const MANIFEST = "package/model/face_recognition_model-weights_manifest.json";
-const SHARD = "package/model/face_recognition_model.bin";
+import { TfjsOnnxGraph } from "./tfjs_to_onnx.ts";
+import { loadFaceApiWeights, SOURCE } from "./faceapi_weights.ts";
+import type { TfjsWeight } from "./tfjs_weights.ts";
 
 /** Input size of the network. */
 export const DLIB_SIZE = 150;
@@ -25,9 +20,9 @@ export const DLIB_SIZE = 150;
 export const DLIB_MEAN_RGB = [122.782, 117.001, 104.298];
 
 /**
- * Loads the tfjs weights, from a folder holding face-api's `model/` files or from npm.
+ * Loads the recognition network's tfjs weights (see {@link loadFaceApiWeights}).
  *
- * @param from A folder with the manifest and .bin, or undefined to download.
+ * @param from A local `model/` folder, or undefined to fetch from npm.
  * @returns The weights.
  *
  * @example
@@ -35,33 +30,8 @@ export const DLIB_MEAN_RGB = [122.782, 117.001, 104.298];
  * const weights = await loadDlibWeights();
  * ```
  */
-export async function loadDlibWeights(from?: string): Promise<Map<string, TfjsWeight>> {
-  let manifest: Uint8Array, shard: Uint8Array;
-  if (from) {
-    manifest = await Deno.readFile(`${from}/face_recognition_model-weights_manifest.json`);
-    shard = await Deno.readFile(`${from}/face_recognition_model.bin`);
-  } else {
-    const files = await npmPackageFiles(SOURCE.name, SOURCE.version, [MANIFEST, SHARD]);
-    manifest = files.get(MANIFEST)!;
-    shard = files.get(SHARD)!;
-  }
-  return readTfjsWeights(new TextDecoder().decode(manifest), [shard]);
-}
-
-/** Permutes TF conv filters [kh, kw, cin, cout] into ONNX order [cout, cin, kh, kw]. */
-function toOihw<T extends Uint8Array | Float32Array>(src: T, shape: number[]): T {
-  const [kh, kw, ci, co] = shape;
-  const out = new (src.constructor as { new (n: number): T })(src.length);
-  for (let y = 0; y < kh; y++) {
-    for (let x = 0; x < kw; x++) {
-      for (let i = 0; i < ci; i++) {
-        for (let o = 0; o < co; o++) {
-          out[((o * ci + i) * kh + y) * kw + x] = src[((y * kw + x) * ci + i) * co + o];
-        }
-      }
-    }
-  }
-  return out;
+export function loadDlibWeights(from?: string): Promise<Map<string, TfjsWeight>> {
+  return loadFaceApiWeights("face_recognition_model", from);
 }
 
 /**
@@ -77,36 +47,14 @@ function toOihw<T extends Uint8Array | Float32Array>(src: T, shape: number[]): T
  * ```
  */
 export function buildDlibOnnx(weights: Map<string, TfjsWeight>): Uint8Array<ArrayBuffer> {
-  const g = new GraphBuilder("dlib_resnet");
-  const get = (name: string) => {
-    const w = weights.get(name);
-    if (!w) throw new Error(`weight ${name} missing`);
-    return w;
-  };
-  /** A weight as a float value in the graph, with the given ONNX dims. */
-  const weight = (name: string, dims: number[], oihw = false): string => {
-    const w = get(name);
-    const key = name.replaceAll("/", "_");
-    if (w.float) return g.constant(key, dims, oihw ? toOihw(w.float, w.shape) : w.float);
-    const { q, scale, min } = w.quantized!;
-    const qName = g.constant(`${key}_q`, dims, oihw ? toOihw(q, w.shape) : q);
-    const s = g.constant(`${key}_scale`, [], new Float32Array([scale]));
-    const m = g.constant(`${key}_min`, [], new Float32Array([min]));
-    const f = g.node("Cast", [qName], { to: { i: 1 } });
-    return g.node("Add", [g.node("Mul", [f, s]), m], {}, key);
-  };
+  const t = new TfjsOnnxGraph("dlib_resnet", weights);
+  const g = t.g;
+  const get = (name: string) => t.get(name);
   const convLayer = (x: string, p: string, stride: number, relu: boolean, same: boolean) => {
-    const [kh, kw, ci, co] = get(`${p}/conv/filters`).shape;
-    const filters = weight(`${p}/conv/filters`, [co, ci, kh, kw], true);
-    const bias = weight(`${p}/conv/bias`, [co]);
-    const pad = same ? (kh - 1) / 2 : 0;
-    let out = g.node("Conv", [x, filters, bias], {
-      kernel_shape: { ints: [kh, kw] },
-      strides: { ints: [stride, stride] },
-      pads: { ints: [pad, pad, pad, pad] },
-    });
-    out = g.node("Mul", [out, weight(`${p}/scale/weights`, [co, 1, 1])]);
-    out = g.node("Add", [out, weight(`${p}/scale/biases`, [co, 1, 1])]);
+    const pad = same ? (get(`${p}/conv/filters`).shape[0] - 1) / 2 : 0;
+    let out = t.conv(x, `${p}/conv/filters`, `${p}/conv/bias`, stride, [pad, pad, pad, pad]);
+    out = g.node("Mul", [out, t.channelVector(`${p}/scale/weights`)]);
+    out = g.node("Add", [out, t.channelVector(`${p}/scale/biases`)]);
     return relu ? g.node("Relu", [out]) : out;
   };
   const channels = (p: string) => get(`${p}/conv/filters`).shape[3];
@@ -158,7 +106,7 @@ export function buildDlibOnnx(weights: Map<string, TfjsWeight>): Uint8Array<Arra
   for (const b of ["conv256_1", "conv256_2"]) x = residual(x, b);
   x = residualDown(x, "conv256_down_out");
   x = g.node("Flatten", [g.node("GlobalAveragePool", [x])], { axis: { i: 1 } });
-  const fc = weight("fc", get("fc").shape);
+  const fc = t.weight("fc", get("fc").shape);
   g.output(g.node("MatMul", [x, fc], {}, "descriptor"), ["batch", 128]);
   return g.toModel({
     opset: 18,
