@@ -1,10 +1,11 @@
 /**
- * The original network for the converter's parity test: runs face-api's own
- * FaceRecognitionNet (tfjs, CPU backend) on 150×150 RGB crops.
+ * The original networks for the converters' parity tests: runs face-api's own networks
+ * (tfjs, CPU backend) on square RGB crops.
  *
- * Run: `deno run -A tools/faceapi_reference.ts IN.npy OUT.npy [WEIGHTS_DIR]`, IN holding
- * N rows of 150·150·3 values (RGB 0..255, row-major HWC), OUT receiving N×128 descriptors.
- * Without WEIGHTS_DIR the weights come from the npm tarball (as the converter's do).
+ * Run: `deno run -A tools/faceapi_reference.ts NET IN.npy OUT.npy [WEIGHTS_DIR]` with NET
+ * `recognition` (150×150 crops → 128 values) or `landmarks` (112×112 crops → 136 values,
+ * fractions of the crop), IN holding N rows of size·size·3 values (RGB 0..255, row-major
+ * HWC). Without WEIGHTS_DIR the weights come from the npm tarball (as the converters' do).
  *
  * It runs as a process of its own because it changes globals: tfjs and face-api take Deno
  * for Node when they see `process`, and for no platform at all without a browser marker.
@@ -13,15 +14,23 @@
  */
 
 import { encodeNpy, readNpy } from "../lib/io/npy.ts";
-import { DLIB_SIZE, loadDlibWeights } from "./convert_dlib.ts";
+import { loadFaceApiWeights } from "./faceapi_weights.ts";
 import { dequantize } from "./tfjs_weights.ts";
 
-/** Runs face-api on the crops in `input`; returns N×128 descriptors. */
+/** The networks this runs: face-api's name, weights, crop size and output size. */
+const NETS = {
+  recognition: { net: "faceRecognitionNet", model: "face_recognition_model", size: 150, out: 128 },
+  landmarks: { net: "faceLandmark68Net", model: "face_landmark_68_model", size: 112, out: 136 },
+} as const;
+
+/** Runs face-api's `which` network on the crops in `input`; returns N rows of outputs. */
 async function run(
+  which: keyof typeof NETS,
   input: Float32Array,
   n: number,
   weightsDir?: string,
 ): Promise<Float32Array> {
+  const spec = NETS[which];
   const g = globalThis as Record<string, unknown>;
   g.process = undefined;
   g.WorkerGlobalScope = class {};
@@ -42,24 +51,28 @@ async function run(
     fetch,
     readFile: () => Promise.reject(new Error("no file system")),
   });
-  const weights = await loadDlibWeights(weightsDir);
+  const weights = await loadFaceApiWeights(spec.model, weightsDir);
   const map: Record<string, unknown> = {};
   for (const [name, w] of weights) map[name] = tf.tensor(dequantize(w), w.shape);
-  faceapi.nets.faceRecognitionNet.loadFromWeightMap(map);
-  const size = DLIB_SIZE * DLIB_SIZE * 3;
-  const out = new Float32Array(n * 128);
+  const net = faceapi.nets[spec.net];
+  net.loadFromWeightMap(map);
+  const size = spec.size * spec.size * 3;
+  const out = new Float32Array(n * spec.out);
   for (let i = 0; i < n; i++) {
-    const x = tf.tensor3d(input.subarray(i * size, (i + 1) * size), [DLIB_SIZE, DLIB_SIZE, 3]);
-    const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(x);
-    out.set(d, i * 128);
+    const x = tf.tensor3d(input.subarray(i * size, (i + 1) * size), [spec.size, spec.size, 3]);
+    const y = await net.forward(x);
+    out.set(await y.data(), i * spec.out);
     x.dispose();
+    y.dispose();
   }
   return out;
 }
 
 if (import.meta.main) {
-  const [inPath, outPath, weightsDir] = Deno.args;
+  const [which, inPath, outPath, weightsDir] = Deno.args;
+  if (!(which in NETS)) throw new Error(`NET must be one of ${Object.keys(NETS).join(", ")}`);
   const m = await readNpy(inPath);
-  const out = await run(m.data, m.rows, weightsDir);
-  await Deno.writeFile(outPath, encodeNpy({ rows: m.rows, cols: 128, data: out }));
+  const out = await run(which as keyof typeof NETS, m.data, m.rows, weightsDir);
+  const cols = NETS[which as keyof typeof NETS].out;
+  await Deno.writeFile(outPath, encodeNpy({ rows: m.rows, cols, data: out }));
 }
