@@ -3,8 +3,8 @@
  * (tfjs, CPU backend) on square RGB crops.
  *
  * Run: `deno run -A tools/faceapi_reference.ts NET IN.npy OUT.npy [WEIGHTS_DIR]` with NET
- * `recognition` (150×150 crops → 128 values) or `landmarks` (112×112 crops → 136 values,
- * fractions of the crop), IN holding N rows of size·size·3 values (RGB 0..255, row-major
+ * `recognition` (150×150 crops → 128 values), `landmarks` (112×112 crops → 136 values,
+ * fractions of the crop) or `ssd` (512×512 images → 5118 boxes then 5118 scores), IN holding N rows of size·size·3 values (RGB 0..255, row-major
  * HWC). Without WEIGHTS_DIR the weights come from the npm tarball (as the converters' do).
  *
  * It runs as a process of its own because it changes globals: tfjs and face-api take Deno
@@ -21,6 +21,8 @@ import { dequantize } from "./tfjs_weights.ts";
 const NETS = {
   recognition: { net: "faceRecognitionNet", model: "face_recognition_model", size: 150, out: 128 },
   landmarks: { net: "faceLandmark68Net", model: "face_landmark_68_model", size: 112, out: 136 },
+  // boxes (5118 × ymin, xmin, ymax, xmax) then scores (5118)
+  ssd: { net: "ssdMobilenetv1", model: "ssd_mobilenetv1_model", size: 512, out: 5118 * 5 },
 } as const;
 
 /** Runs face-api's `which` network on the crops in `input`; returns N rows of outputs. */
@@ -61,9 +63,15 @@ async function run(
   for (let i = 0; i < n; i++) {
     const x = tf.tensor3d(input.subarray(i * size, (i + 1) * size), [spec.size, spec.size, 3]);
     const y = await net.forward(x);
-    out.set(await y.data(), i * spec.out);
+    if (which === "ssd") {
+      out.set(await y.boxes[0].data(), i * spec.out);
+      out.set(await y.scores[0].data(), i * spec.out + 5118 * 4);
+      for (const t of [...y.boxes, ...y.scores]) t.dispose();
+    } else {
+      out.set(await y.data(), i * spec.out);
+      y.dispose();
+    }
     x.dispose();
-    y.dispose();
   }
   return out;
 }

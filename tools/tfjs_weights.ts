@@ -50,7 +50,10 @@ export function readTfjsWeights(manifest: string, shards: Uint8Array[]): Map<str
   let off = 0;
   for (const w of groups.flatMap((g) => g.weights)) {
     const n = w.shape.reduce((a, b) => a * b, 1);
-    if (w.dtype !== "float32") throw new Error(`${w.name}: dtype ${w.dtype} not handled`);
+    // int32 weights (shape constants of the source graph) are read as numbers too
+    if (w.dtype !== "float32" && w.dtype !== "int32") {
+      throw new Error(`${w.name}: dtype ${w.dtype} not handled`);
+    }
     if (w.quantization) {
       if (w.quantization.dtype !== "uint8") {
         throw new Error(`${w.name}: quantization ${w.quantization.dtype} not handled`);
@@ -64,7 +67,10 @@ export function readTfjsWeights(manifest: string, shards: Uint8Array[]): Map<str
         quantized: { q, scale: w.quantization.scale, min: w.quantization.min },
       });
     } else {
-      const f = new Float32Array(bin.slice(off, off + 4 * n).buffer);
+      const raw = bin.slice(off, off + 4 * n).buffer;
+      const f = w.dtype === "int32"
+        ? Float32Array.from(new Int32Array(raw))
+        : new Float32Array(raw);
       off += 4 * n;
       out.set(w.name, { name: w.name, shape: w.shape, float: f, quantized: null });
     }

@@ -9,10 +9,18 @@ import * as ort from "onnxruntime-web";
 
 ort.env.wasm.numThreads = 1;
 
-/** A loaded model with one float input and one float output. */
+/** A float tensor: values and shape. */
+export interface FloatTensor {
+  /** Values, row-major. */
+  data: Float32Array;
+  /** Shape. */
+  dims: number[];
+}
+
+/** A loaded model with one float input and float outputs. */
 export interface OnnxModel {
-  /** Runs the model on `data` of shape `dims`; returns the output and its shape. */
-  run(data: Float32Array, dims: number[]): Promise<{ data: Float32Array; dims: number[] }>;
+  /** Runs the model on `data` of shape `dims`; returns every output by name. */
+  run(data: Float32Array, dims: number[]): Promise<Record<string, FloatTensor>>;
   /** Frees the session. */
   release(): Promise<void>;
 }
@@ -22,20 +30,18 @@ export interface OnnxModel {
  *
  * @param bytes The `.onnx` file.
  * @param input Input name.
- * @param output Output name.
  * @returns The model.
  *
  * @example
  * ```ts ignore
  * import { loadOnnxModel } from "./onnx_runtime.ts";
- * const m = await loadOnnxModel(bytes, "image", "descriptor");
- * const { data } = await m.run(new Float32Array(3 * 150 * 150), [1, 3, 150, 150]);
+ * const m = await loadOnnxModel(bytes, "image");
+ * const { descriptor } = await m.run(new Float32Array(3 * 150 * 150), [1, 3, 150, 150]);
  * ```
  */
 export async function loadOnnxModel(
   bytes: Uint8Array,
   input: string,
-  output: string,
 ): Promise<OnnxModel> {
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: ["wasm"],
@@ -44,8 +50,11 @@ export async function loadOnnxModel(
   return {
     async run(data, dims) {
       const res = await session.run({ [input]: new ort.Tensor("float32", data, dims) });
-      const t = res[output];
-      return { data: t.data as Float32Array, dims: t.dims as number[] };
+      const out: Record<string, FloatTensor> = {};
+      for (const [name, t] of Object.entries(res)) {
+        out[name] = { data: t.data as Float32Array, dims: t.dims as number[] };
+      }
+      return out;
     },
     release: () => session.release(),
   };

@@ -97,7 +97,7 @@ export class GraphBuilder {
   }
 
   /**
-   * Adds an initializer.
+   * Adds an initializer (a second one with the same name and values is the same value).
    *
    * @param name Its name.
    * @param dims Shape.
@@ -105,6 +105,13 @@ export class GraphBuilder {
    * @returns The name.
    */
   constant(name: string, dims: number[], data: Float32Array | Uint8Array | BigInt64Array): string {
+    const existing = this.#inits.find((t) => t.name === name);
+    if (existing) {
+      const same = existing.data.length === data.length &&
+        existing.data.every((v, i) => v === data[i]);
+      if (!same) throw new Error(`constant ${name} defined twice with different values`);
+      return name;
+    }
     const dataType = data instanceof Float32Array
       ? DataType.FLOAT
       : data instanceof Uint8Array
