@@ -88,15 +88,31 @@ export class FaceDetector {
    * @returns The faces.
    */
   async detect(img: RgbImage, options: DetectOptions = {}): Promise<DetectedFace[]> {
+    let faces = await this.#boxes(img, 0, options);
+    if (faces.length === 0) {
+      // The SSD misses faces that fill the frame (portraits, tight crops): look again with
+      // a quarter of the image's size of black border around it, where such faces are
+      // of a size it knows.
+      faces = await this.#boxes(img, Math.round(0.25 * Math.max(img.width, img.height)), options);
+    }
+    if (faces.length > 0) await this.#addLandmarks(img, faces);
+    return faces;
+  }
+
+  /** The SSD's boxes for `img` framed by `border` black pixels on every side, in image pixels. */
+  async #boxes(img: RgbImage, border: number, options: DetectOptions): Promise<DetectedFace[]> {
     const minConfidence = options.minConfidence ?? 0.5;
-    const scale = SSD / Math.max(img.width, img.height);
-    const w = Math.max(1, Math.round(img.width * scale)),
-      h = Math.max(1, Math.round(img.height * scale));
+    const fullW = img.width + 2 * border, fullH = img.height + 2 * border;
+    const scale = SSD / Math.max(fullW, fullH);
+    const w = Math.max(1, Math.round(img.width * scale));
+    const h = Math.max(1, Math.round(img.height * scale));
     const small = resizeBilinear(img, w, h);
-    // letterbox: the image at the top left, zeros to the right and below (as face-api does)
+    // letterbox: the image at the top left after the border, zeros elsewhere (as face-api)
     const padded: RgbImage = { width: SSD, height: SSD, data: new Uint8Array(SSD * SSD * 3) };
-    for (let y = 0; y < h; y++) {
-      padded.data.set(small.data.subarray(y * w * 3, (y + 1) * w * 3), y * SSD * 3);
+    const off = Math.round(border * scale);
+    for (let y = 0; y < h && y + off < SSD; y++) {
+      const row = small.data.subarray(y * w * 3, (y * w + Math.min(w, SSD - off)) * 3);
+      padded.data.set(row, ((y + off) * SSD + off) * 3);
     }
     const input = new Float32Array(3 * SSD * SSD);
     toChw(padded, input, 0);
@@ -111,11 +127,12 @@ export class FaceDetector {
     );
     const minSize = options.minFaceSize ?? 20;
     const faces: DetectedFace[] = [];
-    const toPx = SSD / scale;
+    const toPx = SSD / scale, shift = off / scale;
     for (const i of keep) {
-      const y0 = Math.max(0, boxes[i * 4] * toPx), x0 = Math.max(0, boxes[i * 4 + 1] * toPx);
-      const y1 = Math.min(img.height, boxes[i * 4 + 2] * toPx),
-        x1 = Math.min(img.width, boxes[i * 4 + 3] * toPx);
+      const y0 = Math.max(0, boxes[i * 4] * toPx - shift);
+      const x0 = Math.max(0, boxes[i * 4 + 1] * toPx - shift);
+      const y1 = Math.min(img.height, boxes[i * 4 + 2] * toPx - shift);
+      const x1 = Math.min(img.width, boxes[i * 4 + 3] * toPx - shift);
       if (Math.min(x1 - x0, y1 - y0) < minSize) continue;
       faces.push({
         box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
@@ -123,7 +140,6 @@ export class FaceDetector {
         landmarks: [],
       });
     }
-    if (faces.length > 0) await this.#addLandmarks(img, faces);
     return faces;
   }
 
