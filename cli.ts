@@ -13,15 +13,31 @@ import { readNpy } from "./lib/io/npy.ts";
 import { writeLinks } from "./lib/io/links_file.ts";
 import { createKnnBackend, type KnnDevice } from "./lib/knn/select.ts";
 import { evaluate } from "./lib/metrics/metrics.ts";
+import { Archive, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
+import { clusterFolder } from "./lib/pipeline/cluster_folder.ts";
 
 /** The text `--help` prints. */
 export const USAGE: string = `facecluster: cluster faces into people with Infomap
 
 Usage:
+  deno run -A cli.ts PHOTOS_DIR [options]
   deno run -A cli.ts cluster-features FEATS.npy [options]
 
 Commands:
+  PHOTOS_DIR                   find every face in the photos under PHOTOS_DIR, cluster them
+                               into people and write one folder per person
   cluster-features FEATS.npy   cluster an N×D NumPy .npy of face features (float32/float64)
+
+Options of PHOTOS_DIR:
+  --out DIR          output folder (default: PHOTOS_DIR_people beside the input; never inside it)
+  --force            write into a non-empty output folder
+  --link MODE        photos in the person folders as copy (default), hard or symbolic links
+  --evaluate         the input has one subfolder per person: print pairwise/BCubed/NMI
+  --k N, --min-sim S, --device D, --json   as below (min-sim defaults to the model's: 0.94)
+  --max-pixels N     refuse images with more pixels, before decoding (default 100000000)
+  --min-confidence S smallest face-detector score kept (default 0.5)
+  --min-face-size N  smallest face, shorter box side in pixels (default 20)
+  --quiet            no progress lines
 
 Options of cluster-features:
   --k N              neighbours per face, the face itself included (default 80)
@@ -151,17 +167,7 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
     } bits (one-level ${f(result.oneLevelCodelength)})`,
   );
   if (metrics) {
-    console.log(
-      `pairwise P/R/F ${f(metrics.pairwise.precision)} ${f(metrics.pairwise.recall)} ${
-        f(metrics.pairwise.f)
-      }`,
-    );
-    console.log(
-      `BCubed   P/R/F ${f(metrics.bcubed.precision)} ${f(metrics.bcubed.recall)} ${
-        f(metrics.bcubed.f)
-      }`,
-    );
-    console.log(`NMI ${f(metrics.nmi)}`);
+    for (const line of metricLines(metrics)) console.log(line);
   }
   console.log(
     `seconds: ${Object.entries(seconds).map(([s, v]) => `${s} ${v.toFixed(2)}`).join(", ")}`,
@@ -169,6 +175,152 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
   if (values.out !== undefined) console.log(`wrote ${values.out}`);
   if (values["save-links"] !== undefined) console.log(`wrote ${values["save-links"]}`);
   return 0;
+}
+
+function metricLines(m: ReturnType<typeof evaluate>): string[] {
+  const f = (x: number) => x.toFixed(4);
+  return [
+    `pairwise P/R/F ${f(m.pairwise.precision)} ${f(m.pairwise.recall)} ${f(m.pairwise.f)}`,
+    `BCubed   P/R/F ${f(m.bcubed.precision)} ${f(m.bcubed.recall)} ${f(m.bcubed.f)}`,
+    `NMI ${f(m.nmi)}`,
+  ];
+}
+
+async function photosCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: "string" },
+      force: { type: "boolean", default: false },
+      link: { type: "string", default: "copy" },
+      evaluate: { type: "boolean", default: false },
+      k: { type: "string" },
+      "min-sim": { type: "string" },
+      device: { type: "string", default: "auto" },
+      "max-pixels": { type: "string" },
+      "min-confidence": { type: "string" },
+      "min-face-size": { type: "string" },
+      json: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length !== 1) return fail("give one PHOTOS_DIR");
+  const input = positionals[0].replace(/\/+$/, "") || "/";
+  const k = intOption(values.k, "k", 80);
+  if (k < 1) throw new InputError("--k", `must be ≥ 1, got ${k}`);
+  const minSim = values["min-sim"] === undefined ? undefined : Number(values["min-sim"]);
+  if (minSim !== undefined && !(minSim >= -1 && minSim <= 1)) {
+    throw new InputError("--min-sim", `must lie in [-1, 1], got '${values["min-sim"]}'`);
+  }
+  const link = values.link as LinkMode;
+  if (!["copy", "hard", "symbolic"].includes(link)) {
+    throw new InputError("--link", `expected copy, hard or symbolic, got '${link}'`);
+  }
+  const device = values.device as KnnDevice;
+  if (!["auto", "gpu", "cpu"].includes(device)) {
+    throw new InputError("--device", `expected auto, gpu or cpu, got '${device}'`);
+  }
+  const maxPixels = intOption(values["max-pixels"], "max-pixels", 100_000_000);
+  const minFaceSize = intOption(values["min-face-size"], "min-face-size", 20);
+  const minConfidence = values["min-confidence"] === undefined
+    ? 0.5
+    : Number(values["min-confidence"]);
+  if (!(minConfidence > 0 && minConfidence < 1)) {
+    throw new InputError(
+      "--min-confidence",
+      `must lie in (0, 1), got '${values["min-confidence"]}'`,
+    );
+  }
+  try {
+    if (!(await Deno.stat(input)).isDirectory) throw new InputError(input, "not a folder");
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(input, `cannot read: ${(e as Error).message}`);
+  }
+  const quiet = values.quiet;
+  const say = (line: string) => {
+    if (!quiet) console.error(line);
+  };
+  const out = values.out ?? defaultOutput(input);
+  const archive = await Archive.open(input, out, { link, force: values.force });
+  let last = 0;
+  const t0 = performance.now();
+  try {
+    const knn = await createKnnBackend(device, { onNotice: say });
+    const result = await clusterFolder(input, {
+      k,
+      minSim,
+      knn,
+      maxPixels,
+      minConfidence,
+      minFaceSize,
+      exclude: [archive.out],
+      onChip: (face, chip) => archive.stageChip(face, chip),
+      onProgress: (stage, done, total) => {
+        const now = performance.now();
+        if (stage === "faces" && (now - last > 2000 || done === total) && total > 0) {
+          last = now;
+          const rate = done / ((now - t0) / 1000);
+          say(`faces: ${done}/${total} photos (${rate.toFixed(1)}/s)`);
+        }
+      },
+    });
+    const t1 = performance.now();
+    const metrics = values.evaluate && result.evaluation ? result.evaluation.metrics : undefined;
+    const summary = await archive.write(result, {
+      seconds: { ...result.seconds },
+      ...(metrics ? { metrics } : {}),
+    });
+    const seconds = { ...result.seconds, write: (performance.now() - t1) / 1000 };
+    seconds.total = (performance.now() - t0) / 1000;
+    const json = {
+      input,
+      out: summary.out,
+      photos: result.photos.length,
+      faces: result.faces.length,
+      photos_without_faces: result.withoutFaces.length,
+      people: summary.people,
+      unclustered: summary.unclustered,
+      clusters: result.numClusters,
+      failed: result.failed,
+      skipped: result.skipped.length,
+      model: result.model.name,
+      k: result.settings.k,
+      min_sim: result.settings.minSim,
+      knn_backend: result.knnBackend,
+      seconds,
+      ...(values.evaluate
+        ? { evaluated_faces: result.evaluation?.faces ?? 0, ...(metrics ? { metrics } : {}) }
+        : {}),
+    };
+    if (values.json) {
+      console.log(JSON.stringify(json));
+      return 0;
+    }
+    console.log(
+      `${input}: ${result.photos.length} photos, ${result.faces.length} faces (${result.withoutFaces.length} photos without a face)`,
+    );
+    console.log(
+      `people: ${summary.people}, faces alone: ${summary.unclustered} (model ${result.model.name}, k ${k}, min_sim ${result.settings.minSim})`,
+    );
+    for (const f of result.failed) console.log(`failed: ${f.file}: ${f.error}`);
+    if (values.evaluate) {
+      if (metrics) {
+        console.log(`evaluated on ${result.evaluation!.faces} labeled faces (one per photo)`);
+        for (const line of metricLines(metrics)) console.log(line);
+      } else console.log("no labels: the input has no subfolders of photos");
+    }
+    console.log(
+      `seconds: ${Object.entries(seconds).map(([s, v]) => `${s} ${v.toFixed(2)}`).join(", ")}`,
+    );
+    console.log(`wrote ${summary.out}`);
+    return 0;
+  } catch (e) {
+    await archive.abandon();
+    throw e;
+  }
 }
 
 /**
@@ -191,9 +343,7 @@ export async function main(args: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     }
     if (command === "cluster-features") return await clusterFeaturesCommand(rest);
-    return fail(
-      `unknown command '${command}' (this version clusters feature files: cluster-features FEATS.npy; see --help)`,
-    );
+    return await photosCommand(args);
   } catch (e) {
     if (e instanceof InputError) {
       console.error(`error: ${e.message}`);

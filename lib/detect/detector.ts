@@ -91,9 +91,9 @@ export class FaceDetector {
     let faces = await this.#boxes(img, 0, options);
     if (faces.length === 0) {
       // The SSD misses faces that fill the frame (portraits, tight crops): look again with
-      // a quarter of the image's size of black border around it, where such faces are
+      // a black border of three quarters of the image's size, where such faces are
       // of a size it knows.
-      faces = await this.#boxes(img, Math.round(0.25 * Math.max(img.width, img.height)), options);
+      faces = await this.#boxes(img, Math.round(0.75 * Math.max(img.width, img.height)), options);
     }
     if (faces.length > 0) await this.#addLandmarks(img, faces);
     return faces;

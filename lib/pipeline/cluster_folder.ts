@@ -1,0 +1,308 @@
+/**
+ * The main job as a library call: a folder of photos in, every face found, embedded and
+ * clustered into people, with per-stage timings and, for a labeled folder, the metrics.
+ *
+ * @module
+ */
+
+import type { Point } from "../align/similarity.ts";
+import { fivePoints } from "../align/templates.ts";
+import { clusterFeatures } from "../cluster/cluster_features.ts";
+import { FaceDetector } from "../detect/detector.ts";
+import { FaceEmbedder } from "../embed/embedder.ts";
+import { DLIB_RESNET, type EmbeddingModel } from "../embed/models.ts";
+import { InputError } from "../errors.ts";
+import { decodeImage } from "../image/decode.ts";
+import type { RgbImage } from "../image/types.ts";
+import type { KnnBackend } from "../knn/types.ts";
+import { type ClusteringMetrics, evaluate } from "../metrics/metrics.ts";
+import { scanFolder, type ScanProblem } from "../scan/scan.ts";
+
+/** One face found in a photo. */
+export interface FaceRecord {
+  /** Row of this face in the embeddings. */
+  id: number;
+  /** Photo path relative to the input folder. */
+  file: string;
+  /** Box in photo pixels. */
+  box: { x: number; y: number; width: number; height: number };
+  /** Detector score. */
+  score: number;
+  /** Eye centres, nose tip, mouth corners in photo pixels. */
+  points: Point[];
+  /** Person (cluster) id: clusters numbered by decreasing size. */
+  cluster: number;
+  /** Cosine similarity to its cluster's mean direction. */
+  similarity: number;
+  /** The photo's label (its first folder) when this face carries it in an evaluation. */
+  label: string | null;
+}
+
+/** A photo that could not be used, and why. */
+export interface FailedFile {
+  /** Path relative to the input folder. */
+  file: string;
+  /** The problem. */
+  error: string;
+}
+
+/** Seconds per stage. */
+export interface PipelineSeconds {
+  scan: number;
+  decode: number;
+  detect: number;
+  embed: number;
+  knn: number;
+  links: number;
+  infomap: number;
+  total: number;
+}
+
+/** Progress of a stage: `done` of `total` items. */
+export type ProgressCallback = (stage: string, done: number, total: number) => void;
+
+/** Options of {@link clusterFolder}. */
+export interface ClusterFolderOptions {
+  /** The embedding model. @default DLIB_RESNET */
+  model?: EmbeddingModel;
+  /** Neighbours per face. @default 80 */
+  k?: number;
+  /** Link threshold. @default the model's `minSim` */
+  minSim?: number;
+  /** kNN implementation (e.g. from `createKnnBackend`). @default CPU */
+  knn?: KnnBackend;
+  /** Images with more pixels are refused before decoding. @default 100_000_000 */
+  maxPixels?: number;
+  /** Smallest detector score kept. @default 0.5 */
+  minConfidence?: number;
+  /** Smallest face (shorter box side, pixels). @default 20 */
+  minFaceSize?: number;
+  /** Folders left out of the scan (the output folder). */
+  exclude?: string[];
+  /** Receives each face's aligned chip as it is made (to write crops without keeping them). */
+  onChip?: (face: FaceRecord, chip: RgbImage) => Promise<void> | void;
+  /** Progress per stage. */
+  onProgress?: ProgressCallback;
+  /** Stops the run. */
+  signal?: AbortSignal;
+}
+
+/** What {@link clusterFolder} found. */
+export interface FolderClustering {
+  /** The input folder. */
+  input: string;
+  /** Model used. */
+  model: EmbeddingModel;
+  /** k and min_sim used. */
+  settings: { k: number; minSim: number };
+  /** Photos scanned (readable images). */
+  photos: string[];
+  /** Every face. */
+  faces: FaceRecord[];
+  /** `faces.length × model.dims` unit vectors. */
+  vectors: Float32Array;
+  /** Number of clusters (people, plus faces alone). */
+  numClusters: number;
+  /** Faces that joined nobody. */
+  singletons: number;
+  /** Photos that failed to decode. */
+  failed: FailedFile[];
+  /** Photos in which no face was found. */
+  withoutFaces: string[];
+  /** Entries the scan skipped. */
+  skipped: ScanProblem[];
+  /** kNN backend used. */
+  knnBackend: string;
+  /** Seconds per stage. */
+  seconds: PipelineSeconds;
+  /** For a labeled folder: the metrics over the faces that carry a label. */
+  evaluation: { faces: number; metrics: ClusteringMetrics } | null;
+}
+
+/**
+ * Finds, embeds and clusters every face in a folder of photos. Nothing is written.
+ *
+ * @param dir The folder.
+ * @param options Model, thresholds, kNN backend, callbacks.
+ * @returns Faces, clusters, timings and (for labeled folders) metrics.
+ * @throws {InputError} If `dir` is not a readable folder.
+ *
+ * @example
+ * ```ts ignore
+ * import { clusterFolder } from "./cluster_folder.ts";
+ * const r = await clusterFolder("photos");
+ * console.log(r.faces.length, r.numClusters);
+ * ```
+ */
+export async function clusterFolder(
+  dir: string,
+  options: ClusterFolderOptions = {},
+): Promise<FolderClustering> {
+  const t0 = performance.now();
+  const model = options.model ?? DLIB_RESNET;
+  const k = options.k ?? 80;
+  const minSim = options.minSim ?? model.minSim;
+  const progress = options.onProgress ?? (() => {});
+  try {
+    if (!(await Deno.stat(dir)).isDirectory) throw new InputError(dir, "not a folder");
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(dir, `cannot read: ${(e as Error).message}`);
+  }
+  const seconds: PipelineSeconds = {
+    scan: 0,
+    decode: 0,
+    detect: 0,
+    embed: 0,
+    knn: 0,
+    links: 0,
+    infomap: 0,
+    total: 0,
+  };
+  let lap = performance.now();
+  const took = () => {
+    const now = performance.now(), s = (now - lap) / 1000;
+    lap = now;
+    return s;
+  };
+  const scan = await scanFolder(dir, {
+    exclude: options.exclude,
+    onImage: () => progress("scan", 0, 0),
+  });
+  seconds.scan = took();
+  const [detector, embedder] = await Promise.all([FaceDetector.load(), FaceEmbedder.load(model)]);
+  const faces: FaceRecord[] = [];
+  const vectorRows: Float32Array[] = [];
+  const failed: FailedFile[] = [];
+  const noFace: string[] = [];
+  const centralFace = new Map<number, string>(); // face id → label, for evaluation
+  try {
+    for (let i = 0; i < scan.images.length; i++) {
+      options.signal?.throwIfAborted();
+      const entry = scan.images[i];
+      progress("faces", i, scan.images.length);
+      lap = performance.now();
+      let img: RgbImage;
+      try {
+        img = await decodeImage(await Deno.readFile(entry.path), entry.relative, {
+          maxPixels: options.maxPixels,
+        });
+      } catch (e) {
+        failed.push({
+          file: entry.relative,
+          error: e instanceof InputError ? e.problem : (e as Error).message,
+        });
+        seconds.decode += took();
+        continue;
+      }
+      seconds.decode += took();
+      const found = await detector.detect(img, {
+        minConfidence: options.minConfidence,
+        minFaceSize: options.minFaceSize,
+      });
+      seconds.detect += took();
+      if (found.length === 0) {
+        noFace.push(entry.relative);
+        continue;
+      }
+      const chips = found.map((f) => embedder.chip(img, f.landmarks));
+      const vectors = await embedder.embedChips(chips);
+      let nearest = -1, nearestD = Infinity;
+      for (let f = 0; f < found.length; f++) {
+        const b = found[f].box;
+        const rec: FaceRecord = {
+          id: faces.length,
+          file: entry.relative,
+          box: b,
+          score: found[f].score,
+          points: fivePoints(found[f].landmarks),
+          cluster: -1,
+          similarity: 0,
+          label: null,
+        };
+        faces.push(rec);
+        vectorRows.push(vectors.slice(f * model.dims, (f + 1) * model.dims));
+        await options.onChip?.(rec, chips[f]);
+        const d = Math.hypot(
+          b.x + b.width / 2 - img.width / 2,
+          b.y + b.height / 2 - img.height / 2,
+        );
+        if (d < nearestD) [nearest, nearestD] = [rec.id, d];
+      }
+      if (entry.label !== null) centralFace.set(nearest, entry.label);
+      seconds.embed += took();
+    }
+    progress("faces", scan.images.length, scan.images.length);
+  } finally {
+    await Promise.all([detector.release(), embedder.release()]);
+  }
+  const n = faces.length, dims = model.dims;
+  const vectors = new Float32Array(n * dims);
+  vectorRows.forEach((v, i) => vectors.set(v, i * dims));
+  let numClusters = 0, singletons = 0, knnBackend = options.knn?.name ?? "none";
+  if (n > 0) {
+    progress("cluster", 0, n);
+    const r = await clusterFeatures({ rows: n, cols: dims, data: vectors }, {
+      k,
+      minSim,
+      knn: options.knn,
+      name: "embeddings",
+      signal: options.signal,
+    });
+    seconds.knn = r.seconds.knn;
+    seconds.links = r.seconds.links;
+    seconds.infomap = r.seconds.infomap;
+    numClusters = r.numClusters;
+    knnBackend = r.knnBackend;
+    // cluster sizes and mean directions
+    const size = new Int32Array(numClusters);
+    const centre = new Float64Array(numClusters * dims);
+    for (let i = 0; i < n; i++) {
+      const c = r.labels[i];
+      faces[i].cluster = c;
+      size[c]++;
+      for (let j = 0; j < dims; j++) centre[c * dims + j] += vectors[i * dims + j];
+    }
+    for (let c = 0; c < numClusters; c++) {
+      let s = 0;
+      for (let j = 0; j < dims; j++) s += centre[c * dims + j] ** 2;
+      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+      for (let j = 0; j < dims; j++) centre[c * dims + j] *= inv;
+    }
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      for (let j = 0; j < dims; j++) {
+        d += centre[faces[i].cluster * dims + j] * vectors[i * dims + j];
+      }
+      faces[i].similarity = d;
+    }
+    for (let c = 0; c < numClusters; c++) if (size[c] === 1) singletons++;
+    progress("cluster", n, n);
+  }
+  let evaluation: FolderClustering["evaluation"] = null;
+  if (centralFace.size > 0) {
+    const ids = [...centralFace.keys()].sort((a, b) => a - b);
+    for (const id of ids) faces[id].label = centralFace.get(id)!;
+    evaluation = {
+      faces: ids.length,
+      metrics: evaluate(ids.map((id) => centralFace.get(id)!), ids.map((id) => faces[id].cluster)),
+    };
+  }
+  seconds.total = (performance.now() - t0) / 1000;
+  return {
+    input: dir,
+    model,
+    settings: { k, minSim },
+    photos: scan.images.map((s) => s.relative),
+    faces,
+    vectors,
+    numClusters,
+    singletons,
+    failed,
+    withoutFaces: noFace,
+    skipped: scan.skipped,
+    knnBackend,
+    seconds,
+    evaluation,
+  };
+}
