@@ -1,0 +1,144 @@
+import { encodeJpeg, encodePng, encodePnm, patternImage } from "./image_fixtures.ts";
+import { assert, assertEquals, hasShared, SHARED } from "./shared.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** sha256 of every file under `dir`, by relative path. */
+async function hashes(dir: string, rel = ""): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const e of Deno.readDir(`${dir}${rel}`)) {
+    const p = `${rel}/${e.name}`;
+    if (e.isDirectory) { for (const [k, v] of await hashes(dir, p)) out.set(k, v); }
+    else if (e.isFile) {
+      const h = await crypto.subtle.digest("SHA-256", await Deno.readFile(`${dir}${p}`));
+      out.set(
+        p,
+        Array.from(new Uint8Array(h)).map((b) => b.toString(16).padStart(2, "0")).join(""),
+      );
+    }
+  }
+  return out;
+}
+
+Deno.test("photos: bad files are listed and the run goes on; the input is untouched", async () => {
+  const root = await Deno.makeTempDir();
+  const input = `${root}/photos`;
+  await Deno.mkdir(`${input}/trip`, { recursive: true });
+  const jpeg = await encodeJpeg(patternImage(64, 48));
+  await Deno.writeFile(`${input}/trip/ok.jpg`, jpeg);
+  await Deno.writeFile(`${input}/trip/cut.jpg`, jpeg.subarray(0, jpeg.length >> 1));
+  await Deno.writeFile(`${input}/trip/drawing.png`, await encodePng(patternImage(40, 40)));
+  await Deno.writeFile(`${input}/scan.pgm`, encodePnm(patternImage(30, 20), "P5"));
+  await Deno.writeTextFile(`${input}/notes.jpg`, "not a picture");
+  // a PNG header claiming 60000×60000 pixels: refused before decoding
+  const bomb = new Uint8Array(33);
+  bomb.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  new DataView(bomb.buffer).setUint32(16, 60000);
+  new DataView(bomb.buffer).setUint32(20, 60000);
+  await Deno.writeFile(`${input}/bomb.png`, bomb);
+  const before = await hashes(input);
+  const r = await run([input, "--json", "--quiet"]);
+  assertEquals(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assertEquals(j.photos, 5);
+  assertEquals(j.faces, 0);
+  assertEquals(j.failed.map((f: { file: string }) => f.file).sort(), ["bomb.png", "trip/cut.jpg"]);
+  assert(
+    j.failed.find((f: { file: string }) => f.file === "bomb.png").error.includes("over the limit"),
+  );
+  assertEquals(j.out, `${root}/photos_people`);
+  const manifest = JSON.parse(await Deno.readTextFile(`${root}/photos_people/clusters.json`));
+  assertEquals(manifest.skipped.map((s: { problem: string }) => s.problem), ["not an image"]);
+  assertEquals(manifest.failed.length, 2);
+  assertEquals(await hashes(input), before, "the input changed");
+  // a second run into the same (now non-empty) folder is refused without --force
+  const again = await run([input, "--quiet"]);
+  assert(again.code !== 0 && again.stderr.includes("not empty (use --force"), again.stderr);
+  assertEquals((await run([input, "--quiet", "--force"])).code, 0);
+  // an output folder inside the input is refused, and nothing is created there
+  const inside = await run([input, "--out", `${input}/people`, "--quiet"]);
+  assert(inside.code !== 0 && inside.stderr.includes("inside it"), inside.stderr);
+  assertEquals(await hashes(input), before, "the input changed");
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test({
+  name: "photos: bbt_faceapi end to end — one folder per person, manifest, crops, metrics",
+  ignore: !hasShared("faces/bbt_faceapi"),
+  fn: async () => {
+    const input = `${SHARED}faces/bbt_faceapi`;
+    const out = await Deno.makeTempDir();
+    const r = await run([
+      input,
+      "--out",
+      out,
+      "--force",
+      "--evaluate",
+      "--json",
+      "--quiet",
+      "--link",
+      "symbolic",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assertEquals(j.photos, 40);
+    assert(j.faces >= 38, `${j.faces} faces in 40 photos`);
+    assert(j.metrics.bcubed.f >= 0.9 && j.metrics.nmi >= 0.95, JSON.stringify(j.metrics));
+    const manifest = JSON.parse(await Deno.readTextFile(`${out}/clusters.json`));
+    assertEquals(manifest.faces.length, j.faces);
+    for (const f of manifest.faces) {
+      const crop = `${out}/${f.folder}/faces/face_${String(f.id).padStart(6, "0")}.png`;
+      assert((await Deno.stat(crop)).size > 0, `${crop} missing`);
+      const photo = await Deno.lstat(`${out}/${f.folder}/${f.file.replaceAll("/", "__")}`);
+      assert(photo.isSymlink, "--link symbolic");
+    }
+    const npy = await Deno.readFile(`${out}/embeddings.npy`);
+    assert(npy.length >= j.faces * 128 * 4, "embeddings.npy too small");
+    // person folders are numbered by size, largest first
+    const sizes = manifest.clusters.filter((c: { size: number }) => c.size >= 2).map((
+      c: { size: number },
+    ) => c.size);
+    assertEquals(sizes, [...sizes].sort((a: number, b: number) => b - a));
+    await Deno.remove(out, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "photos: orl_att (PGM) end to end with --evaluate",
+  ignore: !hasShared("faces/orl_att"),
+  fn: async () => {
+    const out = await Deno.makeTempDir();
+    const r = await run([
+      `${SHARED}faces/orl_att`,
+      "--out",
+      out,
+      "--force",
+      "--evaluate",
+      "--json",
+      "--quiet",
+      "--link",
+      "hard",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    console.log(
+      `orl_att: ${j.faces} faces in ${j.photos} photos, BCubed F ${
+        j.metrics?.bcubed.f.toFixed(4)
+      }, NMI ${j.metrics?.nmi.toFixed(4)}, ${j.seconds.total.toFixed(1)} s`,
+    );
+    assertEquals(j.photos, 400);
+    assert(j.faces >= 380, `${j.faces} faces`);
+    assert(j.metrics.bcubed.f >= 0.8 && j.metrics.nmi >= 0.9, JSON.stringify(j.metrics));
+    await Deno.remove(out, { recursive: true });
+  },
+});
