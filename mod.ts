@@ -29,3 +29,39 @@ export {
   type FeatureClustering,
   type StageSeconds,
 } from "./lib/cluster/cluster_features.ts";
+export { codelengthOf } from "./lib/infomap/infomap.ts";
+export {
+  createKnnBackend,
+  type CreateKnnOptions,
+  FallbackKnn,
+  type KnnDevice,
+} from "./lib/knn/select.ts";
+export { GpuError, GpuKnn, type GpuKnnOptions } from "./lib/knn/gpu.ts";
+export { acquireGpu, type GpuContext } from "./lib/gpu/device.ts";
+export {
+  clusterFolder,
+  type ClusterFolderOptions,
+  type FaceRecord,
+  type FailedFile,
+  type FolderClustering,
+  type PipelineSeconds,
+  type ProgressCallback,
+} from "./lib/pipeline/cluster_folder.ts";
+export {
+  Archive,
+  type ArchiveOptions,
+  type ArchiveSummary,
+  defaultOutput,
+  type LinkMode,
+} from "./lib/archive/archive.ts";
+export { type DetectedFace, type DetectOptions, FaceDetector } from "./lib/detect/detector.ts";
+export { FaceEmbedder } from "./lib/embed/embedder.ts";
+export { DLIB_RESNET, type EmbeddingModel } from "./lib/embed/models.ts";
+export { decodeImage, type DecodeOptions, sniffFormat } from "./lib/image/decode.ts";
+export type { RgbImage } from "./lib/image/types.ts";
+export {
+  scanFolder,
+  type ScannedImage,
+  type ScanProblem,
+  type ScanResult,
+} from "./lib/scan/scan.ts";
