@@ -1,18 +1,8 @@
 import { encodeNpy } from "../lib/io/npy.ts";
 import { USAGE } from "../cli.ts";
-import { assert, assertEquals } from "./shared.ts";
+import { assert, assertEquals, runCli } from "./shared.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = runCli;
 
 function exists(p: string): boolean {
   try {

@@ -1,17 +1,7 @@
 import { encodeJpeg, encodePng, encodePnm, patternImage } from "./image_fixtures.ts";
-import { assert, assertEquals, hasShared, SHARED } from "./shared.ts";
+import { assert, assertEquals, hasShared, runCli, SHARED } from "./shared.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = runCli;
 
 /** sha256 of every file under `dir`, by relative path. */
 async function hashes(dir: string, rel = ""): Promise<Map<string, string>> {

@@ -83,3 +83,21 @@ export function assertEquals(a: unknown, b: unknown, msg = ""): void {
 export function assertClose(a: number, b: number, tol: number, msg = ""): void {
   if (!(Math.abs(a - b) <= tol)) throw new Error(`${msg} expected ${b} ± ${tol}, got ${a}`);
 }
+
+/**
+ * Runs `cli.ts` with `args` in a new process and collects its exit code and output.
+ *
+ * @param args Arguments after `cli.ts`.
+ * @returns Exit code, stdout and stderr.
+ */
+export async function runCli(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

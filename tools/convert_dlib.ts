@@ -11,7 +11,7 @@
  */
 
 import { TfjsOnnxGraph } from "./tfjs_to_onnx.ts";
-import { loadFaceApiWeights, SOURCE } from "./faceapi_weights.ts";
+import { convertMain, loadFaceApiWeights, SOURCE } from "./faceapi_weights.ts";
 import type { TfjsWeight } from "./tfjs_weights.ts";
 
 /** Input size of the network. */
@@ -117,14 +117,5 @@ export function buildDlibOnnx(weights: Map<string, TfjsWeight>): Uint8Array<Arra
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
-  const from = args.includes("--from") ? args[args.indexOf("--from") + 1] : undefined;
-  const out = args.includes("--out")
-    ? args[args.indexOf("--out") + 1]
-    : new URL("../models/dlib_resnet.onnx", import.meta.url).pathname;
-  const bytes = buildDlibOnnx(await loadDlibWeights(from));
-  await Deno.writeFile(out, bytes);
-  const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  console.log(`wrote ${out} (${bytes.length} bytes, sha256 ${sha})`);
+  await convertMain("face_recognition_model", "dlib_resnet.onnx", buildDlibOnnx);
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { loadFaceApiWeights, SOURCE } from "./faceapi_weights.ts";
+import { convertMain, SOURCE } from "./faceapi_weights.ts";
 import { samePads, TfjsOnnxGraph } from "./tfjs_to_onnx.ts";
 import type { TfjsWeight } from "./tfjs_weights.ts";
 
@@ -80,14 +80,5 @@ export function buildLandmarkOnnx(weights: Map<string, TfjsWeight>): Uint8Array<
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
-  const from = args.includes("--from") ? args[args.indexOf("--from") + 1] : undefined;
-  const out = args.includes("--out")
-    ? args[args.indexOf("--out") + 1]
-    : new URL("../models/face_landmark_68.onnx", import.meta.url).pathname;
-  const bytes = buildLandmarkOnnx(await loadFaceApiWeights("face_landmark_68_model", from));
-  await Deno.writeFile(out, bytes);
-  const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  console.log(`wrote ${out} (${bytes.length} bytes, sha256 ${sha})`);
+  await convertMain("face_landmark_68_model", "face_landmark_68.onnx", buildLandmarkOnnx);
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { loadFaceApiWeights, SOURCE } from "./faceapi_weights.ts";
+import { convertMain, SOURCE } from "./faceapi_weights.ts";
 import { samePads, TfjsOnnxGraph } from "./tfjs_to_onnx.ts";
 import { dequantize, type TfjsWeight } from "./tfjs_weights.ts";
 
@@ -152,14 +152,5 @@ export function buildSsdOnnx(weights: Map<string, TfjsWeight>): Uint8Array<Array
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
-  const from = args.includes("--from") ? args[args.indexOf("--from") + 1] : undefined;
-  const out = args.includes("--out")
-    ? args[args.indexOf("--out") + 1]
-    : new URL("../models/ssd_mobilenetv1.onnx", import.meta.url).pathname;
-  const bytes = buildSsdOnnx(await loadFaceApiWeights("ssd_mobilenetv1_model", from));
-  await Deno.writeFile(out, bytes);
-  const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  console.log(`wrote ${out} (${bytes.length} bytes, sha256 ${sha})`);
+  await convertMain("ssd_mobilenetv1_model", "ssd_mobilenetv1.onnx", buildSsdOnnx);
 }

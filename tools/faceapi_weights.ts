@@ -47,3 +47,33 @@ export async function loadFaceApiWeights(
   }
   return readTfjsWeights(new TextDecoder().decode(manifest), [shard]);
 }
+
+/**
+ * The command-line part of a converter: `[--from DIR] [--out FILE]`, builds the model from
+ * the weights and writes it (default `models/<file>`), printing its size and sha256.
+ *
+ * @param model Which face-api model to read.
+ * @param file Default output file name in `models/`.
+ * @param build The converter.
+ *
+ * @example
+ * ```ts ignore
+ * if (import.meta.main) await convertMain("ssd_mobilenetv1_model", "ssd_mobilenetv1.onnx", buildSsdOnnx);
+ * ```
+ */
+export async function convertMain(
+  model: FaceApiModel,
+  file: string,
+  build: (weights: Map<string, TfjsWeight>) => Uint8Array<ArrayBuffer>,
+): Promise<void> {
+  const args = Deno.args;
+  const from = args.includes("--from") ? args[args.indexOf("--from") + 1] : undefined;
+  const out = args.includes("--out")
+    ? args[args.indexOf("--out") + 1]
+    : new URL(`../models/${file}`, import.meta.url).pathname;
+  const bytes = build(await loadFaceApiWeights(model, from));
+  await Deno.writeFile(out, bytes);
+  const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  console.log(`wrote ${out} (${bytes.length} bytes, sha256 ${sha})`);
+}
