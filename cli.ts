@@ -15,6 +15,7 @@ import { createKnnBackend, type KnnDevice } from "./lib/knn/select.ts";
 import { evaluate } from "./lib/metrics/metrics.ts";
 import { Archive, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
 import { clusterFolder } from "./lib/pipeline/cluster_folder.ts";
+import { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
 
 /** The text `--help` prints. */
 export const USAGE: string = `facecluster: cluster faces into people with Infomap
@@ -33,7 +34,9 @@ Options of PHOTOS_DIR:
   --force            write into a non-empty output folder
   --link MODE        photos in the person folders as copy (default), hard or symbolic links
   --evaluate         the input has one subfolder per person: print pairwise/BCubed/NMI
-  --k N, --min-sim S, --device D, --json   as below (min-sim defaults to the model's: 0.94)
+  --device D         where the face models and kNN run: auto (a hardware GPU if there is one),
+                     gpu (any WebGPU adapter) or cpu (default auto)
+  --k N, --min-sim S, --json   as below (min-sim defaults to the model's: 0.94)
   --max-pixels N     refuse images with more pixels, before decoding (default 100000000)
   --min-confidence S smallest face-detector score kept (default 0.5)
   --min-face-size N  smallest face, shorter box side in pixels (default 20)
@@ -249,7 +252,10 @@ async function photosCommand(args: string[]): Promise<number> {
   const t0 = performance.now();
   try {
     const knn = await createKnnBackend(device, { onNotice: say });
+    const { device: inference, adapter } = await chooseInferenceDevice(device);
+    say(`face models: ${inference === "webgpu" ? `WebGPU on ${adapter}` : "WASM on the CPU"}`);
     const result = await clusterFolder(input, {
+      inference,
       k,
       minSim,
       knn,

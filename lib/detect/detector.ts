@@ -6,7 +6,7 @@
  */
 
 import type { Point } from "../align/similarity.ts";
-import { loadOnnxModel, type OnnxModel } from "../embed/onnx_runtime.ts";
+import { type InferenceDevice, loadOnnxModel, type OnnxModel } from "../embed/onnx_runtime.ts";
 import { resizeBilinear } from "../image/transform.ts";
 import type { RgbImage } from "../image/types.ts";
 import { loadModelFile } from "../models.ts";
@@ -70,12 +70,13 @@ export class FaceDetector {
   /**
    * Loads both models from `models/`.
    *
+   * @param device Execution provider. @default "wasm"
    * @returns The detector.
    */
-  static async load(): Promise<FaceDetector> {
+  static async load(device: InferenceDevice = "wasm"): Promise<FaceDetector> {
     const [ssd, lm] = await Promise.all([
-      loadModelFile("ssd_mobilenetv1.onnx").then((b) => loadOnnxModel(b, "image")),
-      loadModelFile("face_landmark_68.onnx").then((b) => loadOnnxModel(b, "image")),
+      loadModelFile("ssd_mobilenetv1.onnx").then((b) => loadOnnxModel(b, "image", device)),
+      loadModelFile("face_landmark_68.onnx").then((b) => loadOnnxModel(b, "image", device)),
     ]);
     return new FaceDetector(ssd, lm);
   }

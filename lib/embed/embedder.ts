@@ -10,7 +10,7 @@ import { fivePoints } from "../align/templates.ts";
 import type { RgbImage } from "../image/types.ts";
 import { loadModelFile } from "../models.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "./models.ts";
-import { loadOnnxModel, type OnnxModel } from "./onnx_runtime.ts";
+import { type InferenceDevice, loadOnnxModel, type OnnxModel } from "./onnx_runtime.ts";
 
 /**
  * Embeds faces with one model.
@@ -39,10 +39,15 @@ export class FaceEmbedder {
    *
    * @param model Which model. @default DLIB_RESNET
    * @param batch Chips per inference call. @default 16
+   * @param device Execution provider. @default "wasm"
    * @returns The embedder.
    */
-  static async load(model: EmbeddingModel = DLIB_RESNET, batch = 16): Promise<FaceEmbedder> {
-    const session = await loadOnnxModel(await loadModelFile(model.file), model.input);
+  static async load(
+    model: EmbeddingModel = DLIB_RESNET,
+    batch = 16,
+    device: InferenceDevice = "wasm",
+  ): Promise<FaceEmbedder> {
+    const session = await loadOnnxModel(await loadModelFile(model.file), model.input, device);
     return new FaceEmbedder(model, session, batch);
   }
 

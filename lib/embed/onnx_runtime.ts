@@ -1,13 +1,40 @@
 /**
- * onnxruntime-web sessions for the embedding models (the WASM execution provider with one
- * thread per session: more threads hang in Deno; parallelism comes from Workers).
+ * onnxruntime-web sessions for the face models: the WebGPU execution provider (its own
+ * build of onnxruntime-web, loaded only when asked for) or the WASM one with one thread per
+ * session (more threads hang in Deno; parallelism comes from Workers).
  *
  * @module
  */
 
 import * as ort from "onnxruntime-web";
+import { acquireGpu } from "../gpu/device.ts";
 
 ort.env.wasm.numThreads = 1;
+
+/** Where a session runs. */
+export type InferenceDevice = "wasm" | "webgpu";
+
+/**
+ * The inference device for a `--device` choice: `cpu` → wasm; `gpu` → WebGPU on any
+ * adapter (software ones too); `auto` → WebGPU only on a hardware adapter.
+ *
+ * @param choice The user's choice.
+ * @returns The device, and the adapter's name when it is WebGPU.
+ *
+ * @example
+ * ```ts ignore
+ * const { device } = await chooseInferenceDevice("auto");
+ * ```
+ */
+export async function chooseInferenceDevice(
+  choice: "auto" | "gpu" | "cpu",
+): Promise<{ device: InferenceDevice; adapter: string | null }> {
+  if (choice === "cpu") return { device: "wasm", adapter: null };
+  const gpu = await acquireGpu({ allowSoftware: choice === "gpu" });
+  if (!gpu) return { device: "wasm", adapter: null };
+  gpu.device.destroy();
+  return { device: "webgpu", adapter: gpu.description };
+}
 
 /** A float tensor: values and shape. */
 export interface FloatTensor {
@@ -30,6 +57,7 @@ export interface OnnxModel {
  *
  * @param bytes The `.onnx` file.
  * @param input Input name.
+ * @param device WebGPU or WASM execution provider. @default "wasm"
  * @returns The model.
  *
  * @example
@@ -42,14 +70,18 @@ export interface OnnxModel {
 export async function loadOnnxModel(
   bytes: Uint8Array,
   input: string,
+  device: InferenceDevice = "wasm",
 ): Promise<OnnxModel> {
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["wasm"],
+  // the WebGPU build is a separate module of onnxruntime-web, loaded on demand
+  const rt: typeof ort = device === "webgpu" ? await import("onnxruntime-web/webgpu") : ort;
+  if (device === "webgpu") rt.env.wasm.numThreads = 1;
+  const session = await rt.InferenceSession.create(bytes, {
+    executionProviders: [device],
     graphOptimizationLevel: "all",
   });
   return {
     async run(data, dims) {
-      const res = await session.run({ [input]: new ort.Tensor("float32", data, dims) });
+      const res = await session.run({ [input]: new rt.Tensor("float32", data, dims) });
       const out: Record<string, FloatTensor> = {};
       for (const [name, t] of Object.entries(res)) {
         out[name] = { data: t.data as Float32Array, dims: t.dims as number[] };

@@ -10,6 +10,7 @@ import { fivePoints } from "../align/templates.ts";
 import { clusterFeatures } from "../cluster/cluster_features.ts";
 import { FaceDetector } from "../detect/detector.ts";
 import { FaceEmbedder } from "../embed/embedder.ts";
+import type { InferenceDevice } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "../embed/models.ts";
 import { InputError } from "../errors.ts";
 import { decodeImage } from "../image/decode.ts";
@@ -71,6 +72,8 @@ export interface ClusterFolderOptions {
   minSim?: number;
   /** kNN implementation (e.g. from `createKnnBackend`). @default CPU */
   knn?: KnnBackend;
+  /** Execution provider of the face models (see `chooseInferenceDevice`). @default "wasm" */
+  inference?: InferenceDevice;
   /** Images with more pixels are refused before decoding. @default 100_000_000 */
   maxPixels?: number;
   /** Smallest detector score kept. @default 0.5 */
@@ -170,7 +173,11 @@ export async function clusterFolder(
     onImage: () => progress("scan", 0, 0),
   });
   seconds.scan = took();
-  const [detector, embedder] = await Promise.all([FaceDetector.load(), FaceEmbedder.load(model)]);
+  const inference = options.inference ?? "wasm";
+  const [detector, embedder] = await Promise.all([
+    FaceDetector.load(inference),
+    FaceEmbedder.load(model, 16, inference),
+  ]);
   const faces: FaceRecord[] = [];
   const vectorRows: Float32Array[] = [];
   const failed: FailedFile[] = [];

@@ -1,0 +1,37 @@
+import { acquireGpu } from "../lib/gpu/device.ts";
+import { chooseInferenceDevice, loadOnnxModel } from "../lib/embed/onnx_runtime.ts";
+import { loadModelFile } from "../lib/models.ts";
+import { assert, assertEquals } from "./shared.ts";
+
+const gpu = await acquireGpu({ allowSoftware: true });
+if (!gpu) {
+  console.warn("SKIP: no WebGPU adapter (install mesa-vulkan-drivers); WebGPU EP test ignored");
+}
+gpu?.device.destroy();
+
+Deno.test("inference: --device cpu is WASM; auto takes WebGPU only on a hardware adapter", async () => {
+  assertEquals((await chooseInferenceDevice("cpu")).device, "wasm");
+  const hw = await acquireGpu({ allowSoftware: false });
+  hw?.device.destroy();
+  assertEquals((await chooseInferenceDevice("auto")).device, hw ? "webgpu" : "wasm");
+});
+
+Deno.test({
+  name: "inference: the WebGPU execution provider gives the WASM provider's landmarks",
+  ignore: !gpu,
+  fn: async () => {
+    assertEquals((await chooseInferenceDevice("gpu")).device, "webgpu");
+    const bytes = await loadModelFile("face_landmark_68.onnx");
+    const x = new Float32Array(2 * 3 * 112 * 112).map((_, i) => (i * 37) % 255);
+    const wasm = await loadOnnxModel(bytes, "image", "wasm");
+    const webgpu = await loadOnnxModel(bytes, "image", "webgpu");
+    const a = (await wasm.run(x, [2, 3, 112, 112])).landmarks.data;
+    const b = (await webgpu.run(x, [2, 3, 112, 112])).landmarks.data;
+    await wasm.release();
+    await webgpu.release();
+    assertEquals(a.length, 272);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    assert(worst < 1e-4, `WebGPU and WASM differ by ${worst}`);
+  },
+});
