@@ -65,3 +65,9 @@ export {
   type ScanProblem,
   type ScanResult,
 } from "./lib/scan/scan.ts";
+export type { Point } from "./lib/align/similarity.ts";
+export type { InferenceDevice } from "./lib/embed/onnx_runtime.ts";
+export { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
+export type { ImageFormat } from "./lib/image/decode.ts";
+export type { AcquireGpuOptions } from "./lib/gpu/device.ts";
+export type { ScanOptions } from "./lib/scan/scan.ts";

@@ -104,6 +104,8 @@ export class CpuKnn implements KnnBackend {
   #heapBudget: number;
 
   /**
+   * Makes a CPU kNN searcher.
+   *
    * @param options Worker count, job size and heap budget.
    */
   constructor(options: CpuKnnOptions = {}) {

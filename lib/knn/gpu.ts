@@ -36,6 +36,8 @@ export interface GpuKnnOptions {
 /** A failure of the GPU itself (device lost, out of memory, validation). */
 export class GpuError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What failed.
    */
   constructor(message: string) {
@@ -69,6 +71,8 @@ export class GpuKnn implements KnnBackend {
   #lost: string | null = null;
 
   /**
+   * Makes a GPU kNN searcher on a device.
+   *
    * @param ctx The device to run on.
    * @param options Chunk limits.
    */

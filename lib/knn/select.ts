@@ -43,6 +43,8 @@ export class FallbackKnn implements KnnBackend {
   #failed = false;
 
   /**
+   * Wraps a GPU backend with its CPU fallback.
+   *
    * @param gpu The preferred backend.
    * @param cpu The fallback.
    * @param notice Receives the fallback notice.

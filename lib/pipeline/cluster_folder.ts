@@ -49,13 +49,21 @@ export interface FailedFile {
 
 /** Seconds per stage. */
 export interface PipelineSeconds {
+  /** Walking the folder. */
   scan: number;
+  /** Reading and decoding images. */
   decode: number;
+  /** Face detection and landmarks. */
   detect: number;
+  /** Alignment and embedding. */
   embed: number;
+  /** Nearest neighbours. */
   knn: number;
+  /** The link rule. */
   links: number;
+  /** Infomap. */
   infomap: number;
+  /** The whole run. */
   total: number;
 }
 
