@@ -65,3 +65,16 @@ Deno.test("links: the seed's rule skips self and stops at the first below min_si
   assertEquals(Array.from(l.source), [0]);
   assertEquals(Array.from(l.target), [1]);
 });
+
+Deno.test("knn cpu: workers still start after an onnxruntime-web session replaced globalThis.Worker", async () => {
+  const { loadOnnxModel } = await import("../lib/embed/onnx_runtime.ts");
+  const { loadModelFile } = await import("../lib/models.ts");
+  const session = await loadOnnxModel(await loadModelFile("face_landmark_68.onnx"), "image");
+  const m = randomRows(3000, 64, 21);
+  const g = await new CpuKnn({ workers: 2 }).search(m, 5);
+  await session.release();
+  assertEquals(
+    Array.from(g.indices.subarray(0, 5 * 50)),
+    Array.from((await new CpuKnn({ workers: 0 }).search(m, 5)).indices.subarray(0, 5 * 50)),
+  );
+});

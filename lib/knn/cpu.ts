@@ -23,6 +23,13 @@ export interface CpuKnnOptions {
   heapBudgetBytes?: number;
 }
 
+/**
+ * The web Worker constructor, taken when this module loads: onnxruntime-web's WASM start-up
+ * (its Node build, which Deno gets) replaces `globalThis.Worker` with Node's worker_threads
+ * Worker, in which a web worker script does not run.
+ */
+const WebWorker: typeof Worker = globalThis.Worker;
+
 /** Below this many multiply-adds the search runs on the calling thread. */
 const INLINE_WORK = 2e8;
 
@@ -34,7 +41,7 @@ class Pool {
   constructor(count: number) {
     this.#workers = Array.from(
       { length: count },
-      () => new Worker(new URL("./cpu_worker.ts", import.meta.url), { type: "module" }),
+      () => new WebWorker(new URL("./cpu_worker.ts", import.meta.url), { type: "module" }),
     );
   }
 
