@@ -16,6 +16,8 @@ import { evaluate } from "./lib/metrics/metrics.ts";
 import { Archive, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
 import { clusterFolder } from "./lib/pipeline/cluster_folder.ts";
 import { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
+import { defaultModel, isModelAvailable, MODELS } from "./lib/embed/models.ts";
+import { fetchRemoteFile, modelCacheDir } from "./lib/embed/download.ts";
 
 /** The text `--help` prints. */
 export const USAGE: string = `facecluster: cluster faces into people with Infomap
@@ -40,7 +42,14 @@ Options of PHOTOS_DIR:
   --max-pixels N     refuse images with more pixels, before decoding (default 100000000)
   --min-confidence S smallest face-detector score kept (default 0.5)
   --min-face-size N  smallest face, shorter box side in pixels (default 20)
+  --model NAME       dlib (shipped) or mobilefacenet (downloaded); default: mobilefacenet when
+                     it is in the cache, else dlib
+  --cache DIR        model cache (default $FACECLUSTER_CACHE, else ~/.cache/facecluster/models)
   --quiet            no progress lines
+
+Models:
+  deno run -A cli.ts models list [--cache DIR]         the known models and whether they are here
+  deno run -A cli.ts models fetch NAME [--cache DIR]   download a model, checking its sha256
 
 Options of cluster-features:
   --k N              neighbours per face, the face itself included (default 80)
@@ -207,9 +216,18 @@ async function photosCommand(args: string[]): Promise<number> {
       "min-face-size": { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      model: { type: "string" },
+      cache: { type: "string" },
     },
   });
   if (positionals.length !== 1) return fail("give one PHOTOS_DIR");
+  const cacheDir = values.cache ?? modelCacheDir();
+  if (values.model !== undefined && !(values.model in MODELS)) {
+    throw new InputError(
+      "--model",
+      `unknown model '${values.model}' (known: ${Object.keys(MODELS).join(", ")})`,
+    );
+  }
   const input = positionals[0].replace(/\/+$/, "") || "/";
   const k = intOption(values.k, "k", 80);
   if (k < 1) throw new InputError("--k", `must be ≥ 1, got ${k}`);
@@ -254,7 +272,12 @@ async function photosCommand(args: string[]): Promise<number> {
     const knn = await createKnnBackend(device, { onNotice: say });
     const { device: inference, adapter } = await chooseInferenceDevice(device);
     say(`face models: ${inference === "webgpu" ? `WebGPU on ${adapter}` : "WASM on the CPU"}`);
+    const model = values.model !== undefined
+      ? MODELS[values.model]
+      : await defaultModel(cacheDir, say);
     const result = await clusterFolder(input, {
+      model,
+      cacheDir,
       inference,
       k,
       minSim,
@@ -329,6 +352,41 @@ async function photosCommand(args: string[]): Promise<number> {
   }
 }
 
+async function modelsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { cache: { type: "string" } },
+  });
+  const cacheDir = values.cache ?? modelCacheDir();
+  const [verb, name] = positionals;
+  if (verb === "list" && positionals.length === 1) {
+    for (const m of Object.values(MODELS)) {
+      const here = m.remote
+        ? (await isModelAvailable(m, cacheDir) ? `in ${cacheDir}` : "not fetched")
+        : "shipped";
+      console.log(
+        `${
+          m.name.padEnd(14)
+        } ${m.size}×${m.size}, ${m.dims}-d, min_sim ${m.minSim}, ${here}: ${m.about}`,
+      );
+    }
+    return 0;
+  }
+  if (verb === "fetch" && positionals.length === 2) {
+    const m = MODELS[name];
+    if (!m) throw new InputError(name, `unknown model (known: ${Object.keys(MODELS).join(", ")})`);
+    for (const f of m.remote ?? []) {
+      const path = await fetchRemoteFile(f, cacheDir);
+      console.log(`${path}: ${f.size} bytes, sha256 ${f.sha256} verified`);
+    }
+    if (!m.remote) console.log(`${m.name} is shipped with facecluster: nothing to fetch`);
+    return 0;
+  }
+  return fail("models list | models fetch NAME [--cache DIR]");
+}
+
 /**
  * Runs the command line with `args` and returns the exit code.
  *
@@ -349,6 +407,7 @@ export async function main(args: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     }
     if (command === "cluster-features") return await clusterFeaturesCommand(rest);
+    if (command === "models") return await modelsCommand(rest);
     return await photosCommand(args);
   } catch (e) {
     if (e instanceof InputError) {

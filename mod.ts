@@ -71,3 +71,10 @@ export { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
 export type { ImageFormat } from "./lib/image/decode.ts";
 export type { AcquireGpuOptions } from "./lib/gpu/device.ts";
 export type { ScanOptions } from "./lib/scan/scan.ts";
+export {
+  type FetchOptions,
+  fetchRemoteFile,
+  modelCacheDir,
+  type RemoteFile,
+} from "./lib/embed/download.ts";
+export { defaultModel, isModelAvailable, MOBILEFACENET, MODELS } from "./lib/embed/models.ts";

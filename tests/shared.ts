@@ -88,13 +88,16 @@ export function assertClose(a: number, b: number, tol: number, msg = ""): void {
  * Runs `cli.ts` with `args` in a new process and collects its exit code and output.
  *
  * @param args Arguments after `cli.ts`.
+ * @param env Extra environment variables.
  * @returns Exit code, stdout and stderr.
  */
 export async function runCli(
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -2,7 +2,8 @@
  * Downloading model files into a user cache: the sha256 of every file is checked before
  * it is used, a download goes to a `.partial` file that is renamed only once complete and
  * verified (a model file is never half-written), an interrupted download resumes with an
- * HTTP range request, and failures are clear messages.
+ * HTTP range request, and failures are clear messages. `FACECLUSTER_MODEL_MIRROR` points the
+ * downloads at a mirror that serves the same files by name.
  *
  * @module
  */
@@ -88,6 +89,9 @@ export async function fetchRemoteFile(
   options: FetchOptions = {},
 ): Promise<string> {
   const path = `${dir}/${file.name}`, partial = `${path}.partial`;
+  // a mirror (FACECLUSTER_MODEL_MIRROR=http://host/dir) serves the same files by name
+  const mirror = Deno.env.get("FACECLUSTER_MODEL_MIRROR");
+  if (mirror) file = { ...file, url: `${mirror.replace(/\/+$/, "")}/${file.name}` };
   if ((await fileSize(path)) === file.size && (await sha256File(path)) === file.sha256) return path;
   await Deno.mkdir(dir, { recursive: true });
   const attempts = Math.max(1, options.attempts ?? 4);

@@ -9,6 +9,7 @@ import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import type { RgbImage } from "../image/types.ts";
 import { loadModelFile } from "../models.ts";
+import { fetchRemoteFile, modelCacheDir } from "./download.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "./models.ts";
 import { type InferenceDevice, loadOnnxModel, type OnnxModel } from "./onnx_runtime.ts";
 
@@ -40,15 +41,32 @@ export class FaceEmbedder {
    * @param model Which model. @default DLIB_RESNET
    * @param batch Chips per inference call. @default 16
    * @param device Execution provider. @default "wasm"
+   * @param cacheDir Where downloaded models live. @default modelCacheDir()
    * @returns The embedder.
    */
   static async load(
     model: EmbeddingModel = DLIB_RESNET,
     batch = 16,
     device: InferenceDevice = "wasm",
+    cacheDir?: string,
   ): Promise<FaceEmbedder> {
-    const session = await loadOnnxModel(await loadModelFile(model.file), model.input, device);
-    return new FaceEmbedder(model, session, batch);
+    cacheDir ??= modelCacheDir();
+    let session: OnnxModel;
+    if (model.remote) {
+      // a downloaded model: verified in (or fetched into) the cache, external data beside it
+      const paths: string[] = [];
+      for (const f of model.remote) paths.push(await fetchRemoteFile(f, cacheDir));
+      const external = await Promise.all(
+        model.remote.slice(1).map(async (f, i) => ({
+          path: f.name,
+          data: await Deno.readFile(paths[i + 1]),
+        })),
+      );
+      session = await loadOnnxModel(await Deno.readFile(paths[0]), model.input, device, external);
+    } else {
+      session = await loadOnnxModel(await loadModelFile(model.file), model.input, device);
+    }
+    return new FaceEmbedder(model, session, Math.min(batch, model.maxBatch ?? batch));
   }
 
   /**
@@ -69,7 +87,7 @@ export class FaceEmbedder {
    * @returns `chips.length × dims` values, each row of unit length.
    */
   async embedChips(chips: RgbImage[]): Promise<Float32Array> {
-    const { size, dims, output } = this.model;
+    const { size, dims, output, normalize } = this.model;
     const out = new Float32Array(chips.length * dims);
     const plane = size * size;
     for (let b0 = 0; b0 < chips.length; b0 += this.#batch) {
@@ -77,10 +95,10 @@ export class FaceEmbedder {
       const input = new Float32Array(n * 3 * plane);
       for (let k = 0; k < n; k++) {
         const px = chips[b0 + k].data, o = k * 3 * plane;
-        for (let p = 0; p < plane; p++) {
-          input[o + p] = px[p * 3];
-          input[o + plane + p] = px[p * 3 + 1];
-          input[o + 2 * plane + p] = px[p * 3 + 2];
+        for (let c = 0; c < 3; c++) {
+          const scale = normalize ? 1 / (255 * normalize.std[c]) : 1;
+          const shift = normalize ? normalize.mean[c] / normalize.std[c] : 0;
+          for (let p = 0; p < plane; p++) input[o + c * plane + p] = px[p * 3 + c] * scale - shift;
         }
       }
       const res = (await this.#session.run(input, [n, 3, size, size]))[output].data;

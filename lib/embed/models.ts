@@ -6,7 +6,8 @@
  */
 
 import type { Point } from "../align/similarity.ts";
-import { dlibTemplate } from "../align/templates.ts";
+import { ARCFACE_112, dlibTemplate } from "../align/templates.ts";
+import type { RemoteFile } from "./download.ts";
 
 /** An embedding model. */
 export interface EmbeddingModel {
@@ -28,6 +29,18 @@ export interface EmbeddingModel {
   minSim: number;
   /** Provenance and licence, one line. */
   about: string;
+  /**
+   * Input scaling done before the model, when it is not in the graph: x = (v / 255 − mean) / std
+   * per RGB channel.
+   */
+  normalize?: { mean: number[]; std: number[] };
+  /** Largest batch the graph accepts (an export may pin it). */
+  maxBatch?: number;
+  /**
+   * For a model downloaded into the user cache instead of shipped: its files, the first being
+   * the `.onnx` and the others its external data.
+   */
+  remote?: RemoteFile[];
 }
 
 /**
@@ -46,3 +59,98 @@ export const DLIB_RESNET: EmbeddingModel = {
   minSim: 0.94,
   about: "dlib ResNet face descriptor (public domain) via @vladmandic/face-api@1.7.15 (MIT)",
 };
+
+/**
+ * MobileFaceNet trained with ArcFace loss by foamliu/MobileFaceNet (Apache-2.0), downloaded
+ * from its public address into the user cache (`cli.ts models fetch mobilefacenet`); not
+ * shipped. LFW TAR@FAR1e-3 0.980 with a careful alignment (dlib: 0.928), and its best
+ * seed's-rule threshold measured at 0.40–0.45 (see `../shared/models/README.md`). The export
+ * pins the batch to 1.
+ */
+export const MOBILEFACENET: EmbeddingModel = {
+  name: "mobilefacenet",
+  file: "MobileFaceNet.onnx",
+  size: 112,
+  template: ARCFACE_112,
+  input: "input0",
+  output: "output0",
+  dims: 128,
+  minSim: 0.45,
+  about: "MobileFaceNet (ArcFace loss) by foamliu/MobileFaceNet, Apache-2.0, downloaded",
+  normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  maxBatch: 1,
+  remote: [
+    {
+      name: "MobileFaceNet.onnx",
+      url:
+        "https://raw.githubusercontent.com/foamliu/MobileFaceNet/22d3e78287c70e23cf2f5b6a6a92594008831a7f/weights/MobileFaceNet.onnx",
+      sha256: "b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
+      size: 3998070,
+    },
+    {
+      name: "MobileFaceNet.onnx.data",
+      url:
+        "https://raw.githubusercontent.com/foamliu/MobileFaceNet/22d3e78287c70e23cf2f5b6a6a92594008831a7f/weights/MobileFaceNet.onnx.data",
+      sha256: "0b6400e57e9973bed03816c500eb0c2819c623634cf5ea005e6508e95af883f6",
+      size: 4071936,
+    },
+  ],
+};
+
+/** Every model facecluster knows, by name. */
+export const MODELS: Record<string, EmbeddingModel> = {
+  dlib: DLIB_RESNET,
+  mobilefacenet: MOBILEFACENET,
+};
+
+/**
+ * Whether every file of a downloaded model is in `cacheDir` with its size and sha256
+ * (shipped models are always there).
+ *
+ * @param model The model.
+ * @param cacheDir The cache folder.
+ * @returns True when it can be used without a download.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(await isModelAvailable(MOBILEFACENET, modelCacheDir()));
+ * ```
+ */
+export async function isModelAvailable(model: EmbeddingModel, cacheDir: string): Promise<boolean> {
+  for (const f of model.remote ?? []) {
+    try {
+      const bytes = await Deno.readFile(`${cacheDir}/${f.name}`);
+      if (bytes.length !== f.size) return false;
+      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      const hex = Array.from(d).map((b) => b.toString(16).padStart(2, "0")).join("");
+      if (hex !== f.sha256) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The default model: MobileFaceNet when it is in the cache, else the shipped dlib model
+ * (with a one-line notice telling how to fetch the better one).
+ *
+ * @param cacheDir The cache folder.
+ * @param notice Receives the notice.
+ * @returns The model.
+ *
+ * @example
+ * ```ts ignore
+ * const model = await defaultModel(modelCacheDir(), console.error);
+ * ```
+ */
+export async function defaultModel(
+  cacheDir: string,
+  notice: (message: string) => void,
+): Promise<EmbeddingModel> {
+  if (await isModelAvailable(MOBILEFACENET, cacheDir)) return MOBILEFACENET;
+  notice(
+    "model: dlib (shipped); for better clusters fetch MobileFaceNet once: deno run -A cli.ts models fetch mobilefacenet",
+  );
+  return DLIB_RESNET;
+}

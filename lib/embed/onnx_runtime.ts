@@ -58,6 +58,7 @@ export interface OnnxModel {
  * @param bytes The `.onnx` file.
  * @param input Input name.
  * @param device WebGPU or WASM execution provider. @default "wasm"
+ * @param externalData Files the model's initializers live in, by the name the model uses.
  * @returns The model.
  *
  * @example
@@ -71,6 +72,7 @@ export async function loadOnnxModel(
   bytes: Uint8Array,
   input: string,
   device: InferenceDevice = "wasm",
+  externalData: { path: string; data: Uint8Array }[] = [],
 ): Promise<OnnxModel> {
   // the WebGPU build is a separate module of onnxruntime-web, loaded on demand
   const rt: typeof ort = device === "webgpu" ? await import("onnxruntime-web/webgpu") : ort;
@@ -78,6 +80,7 @@ export async function loadOnnxModel(
   const session = await rt.InferenceSession.create(bytes, {
     executionProviders: [device],
     graphOptimizationLevel: "all",
+    ...(externalData.length ? { externalData } : {}),
   });
   return {
     async run(data, dims) {

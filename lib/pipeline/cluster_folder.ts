@@ -82,6 +82,8 @@ export interface ClusterFolderOptions {
   knn?: KnnBackend;
   /** Execution provider of the face models (see `chooseInferenceDevice`). @default "wasm" */
   inference?: InferenceDevice;
+  /** Where downloaded models are cached. @default modelCacheDir() */
+  cacheDir?: string;
   /** Images with more pixels are refused before decoding. @default 100_000_000 */
   maxPixels?: number;
   /** Smallest detector score kept. @default 0.5 */
@@ -184,7 +186,7 @@ export async function clusterFolder(
   const inference = options.inference ?? "wasm";
   const [detector, embedder] = await Promise.all([
     FaceDetector.load(inference),
-    FaceEmbedder.load(model, 16, inference),
+    FaceEmbedder.load(model, 16, inference, options.cacheDir),
   ]);
   const faces: FaceRecord[] = [];
   const vectorRows: Float32Array[] = [];
