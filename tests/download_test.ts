@@ -1,6 +1,5 @@
 import { fetchRemoteFile, type RemoteFile } from "../lib/embed/download.ts";
-import { InputError } from "../lib/errors.ts";
-import { assert, assertEquals, hasShared, SHARED } from "./shared.ts";
+import { assert, assertEquals, assertRejectsInput, hasShared, SHARED } from "./shared.ts";
 
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
@@ -52,16 +51,7 @@ function serve(files: Map<string, Uint8Array<ArrayBuffer>>) {
   return { base: `http://127.0.0.1:${port}`, log, close: () => server.shutdown() };
 }
 
-async function rejects(p: Promise<unknown>, includes: string): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert(e instanceof InputError, `expected InputError, got ${e}`);
-    assert(e.message.includes(includes), `'${e.message}' lacks '${includes}'`);
-    return;
-  }
-  throw new Error(`expected an error with '${includes}'`);
-}
+const rejects = assertRejectsInput;
 
 Deno.test("download: corrupt copy, 404, connection cut mid-file, no server", async () => {
   const data = new Uint8Array(300_000).map((_, i) => (i * 2654435761) >>> 24);

@@ -8,7 +8,6 @@ import {
   warpAffine,
 } from "../lib/image/transform.ts";
 import type { RgbImage } from "../lib/image/types.ts";
-import { InputError } from "../lib/errors.ts";
 import {
   encodeJpeg,
   encodePng,
@@ -17,23 +16,14 @@ import {
   withJpegOrientation,
   withPngOrientation,
 } from "./image_fixtures.ts";
-import { assert, assertEquals } from "./shared.ts";
+import { assert, assertEquals, assertRejectsInput } from "./shared.ts";
 
 function pixel(img: RgbImage, x: number, y: number): number[] {
   const o = (y * img.width + x) * 3;
   return Array.from(img.data.subarray(o, o + 3));
 }
 
-async function rejects(p: Promise<unknown>, includes: string): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert(e instanceof InputError, `expected InputError, got ${e}`);
-    assert(e.message.includes(includes), `'${e.message}' lacks '${includes}'`);
-    return;
-  }
-  throw new Error(`expected an error with '${includes}'`);
-}
+const rejects = assertRejectsInput;
 
 // Where the stored pixel (x, y) of a W×H image appears once upright, per EXIF orientation
 // (TIFF 6.0 / EXIF 2.3: 1 normal, 2 mirrored, 3 rotated 180°, 4 flipped, 5 transposed,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { InputError } from "../lib/errors.ts";
+
 /** Absolute path of `../shared` relative to the repository root. */
 export const SHARED: string = new URL("../../shared/", import.meta.url).pathname;
 
@@ -53,6 +55,23 @@ export async function readLinkList(
     w.push(p.length > 2 ? Number(p[2]) : 1);
   }
   return { source: Int32Array.from(s), target: Int32Array.from(t), weight: Float64Array.from(w) };
+}
+
+/**
+ * Asserts that `p` rejects with an InputError whose message contains `includes`.
+ *
+ * @param p The promise.
+ * @param includes Text the message must contain.
+ */
+export async function assertRejectsInput(p: Promise<unknown>, includes: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert(e instanceof InputError, `expected InputError, got ${e}`);
+    assert(e.message.includes(includes), `'${e.message}' lacks '${includes}'`);
+    return;
+  }
+  throw new Error(`expected an error with '${includes}'`);
 }
 
 /** Minimal assertion helpers (jsr:@std/assert is unreachable here). */
