@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { clusterFeatures } from "./lib/cluster/cluster_features.ts";
 import { InputError } from "./lib/errors.ts";
-import { writeTextAtomic } from "./lib/io/atomic.ts";
+import { writeFileAtomic } from "./lib/io/atomic.ts";
 import { readLabels } from "./lib/io/labels.ts";
 import { readNpy } from "./lib/io/npy.ts";
 import { writeLinks } from "./lib/io/links_file.ts";
@@ -66,9 +66,37 @@ Options of cluster-features:
   -h, --help         show this help
 `;
 
+const DEVICES: readonly KnnDevice[] = ["auto", "gpu", "cpu"];
+
 function fail(msg: string): number {
   console.error(`error: ${msg}`);
   return 2;
+}
+
+/** `--k` (an integer ≥ 1, default 80). */
+function kOption(value: string | undefined): number {
+  const k = intOption(value, "k", 80);
+  if (k < 1) throw new InputError("--k", `must be ≥ 1, got ${k}`);
+  return k;
+}
+
+/** `--min-sim` in [-1, 1], or undefined when not given. */
+function minSimOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (!(v >= -1 && v <= 1)) {
+    throw new InputError("--min-sim", `must lie in [-1, 1], got '${value}'`);
+  }
+  return v;
+}
+
+/** A value that must be one of `choices`. */
+function choiceOption<T extends string>(value: string, name: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    const list = `${choices.slice(0, -1).join(", ")} or ${choices[choices.length - 1]}`;
+    throw new InputError(`--${name}`, `expected ${list}, got '${value}'`);
+  }
+  return value as T;
 }
 
 function intOption(value: string | undefined, name: string, def: number): number {
@@ -105,12 +133,8 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) return fail("cluster-features takes one FEATS.npy file");
   const file = positionals[0];
-  const k = intOption(values.k, "k", 80);
-  if (k < 1) throw new InputError("--k", `must be ≥ 1, got ${k}`);
-  const minSim = values["min-sim"] === undefined ? 0.5 : Number(values["min-sim"]);
-  if (!(minSim >= -1 && minSim <= 1)) {
-    throw new InputError("--min-sim", `must lie in [-1, 1], got '${values["min-sim"]}'`);
-  }
+  const k = kOption(values.k);
+  const minSim = minSimOption(values["min-sim"]) ?? 0.5;
   const trials = intOption(values.trials, "trials", 1);
   if (trials < 1) throw new InputError("--trials", `must be ≥ 1, got ${trials}`);
   const seed = intOption(values.seed, "seed", 123);
@@ -120,10 +144,7 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
   if (workers !== undefined && workers < 0) {
     throw new InputError("--workers", `must be ≥ 0, got ${workers}`);
   }
-  const device = values.device as KnnDevice;
-  if (!["auto", "gpu", "cpu"].includes(device)) {
-    throw new InputError("--device", `expected auto, gpu or cpu, got '${device}'`);
-  }
+  const device = choiceOption<KnnDevice>(values.device, "device", DEVICES);
   const t0 = performance.now();
   const features = await readNpy(file);
   const labels = values.labels === undefined
@@ -140,7 +161,7 @@ async function clusterFeaturesCommand(args: string[]): Promise<number> {
   const metrics = labels ? evaluate(labels, result.labels) : undefined;
   if (values["save-links"] !== undefined) await writeLinks(values["save-links"], result.links);
   if (values.out !== undefined) {
-    await writeTextAtomic(values.out, Array.from(result.labels).join("\n") + "\n");
+    await writeFileAtomic(values.out, Array.from(result.labels).join("\n") + "\n");
   }
   const seconds = {
     read: readSeconds,
@@ -229,20 +250,10 @@ async function photosCommand(args: string[]): Promise<number> {
     );
   }
   const input = positionals[0].replace(/\/+$/, "") || "/";
-  const k = intOption(values.k, "k", 80);
-  if (k < 1) throw new InputError("--k", `must be ≥ 1, got ${k}`);
-  const minSim = values["min-sim"] === undefined ? undefined : Number(values["min-sim"]);
-  if (minSim !== undefined && !(minSim >= -1 && minSim <= 1)) {
-    throw new InputError("--min-sim", `must lie in [-1, 1], got '${values["min-sim"]}'`);
-  }
-  const link = values.link as LinkMode;
-  if (!["copy", "hard", "symbolic"].includes(link)) {
-    throw new InputError("--link", `expected copy, hard or symbolic, got '${link}'`);
-  }
-  const device = values.device as KnnDevice;
-  if (!["auto", "gpu", "cpu"].includes(device)) {
-    throw new InputError("--device", `expected auto, gpu or cpu, got '${device}'`);
-  }
+  const k = kOption(values.k);
+  const minSim = minSimOption(values["min-sim"]);
+  const link = choiceOption<LinkMode>(values.link, "link", ["copy", "hard", "symbolic"]);
+  const device = choiceOption<KnnDevice>(values.device, "device", DEVICES);
   const maxPixels = intOption(values["max-pixels"], "max-pixels", 100_000_000);
   const minFaceSize = intOption(values["min-face-size"], "min-face-size", 20);
   const minConfidence = values["min-confidence"] === undefined

@@ -1,17 +1,8 @@
 import { encodeNpy } from "../lib/io/npy.ts";
 import { USAGE } from "../cli.ts";
-import { assert, assertEquals, runCli } from "./shared.ts";
+import { assert, assertEquals, exists, runCli } from "./shared.ts";
 
 const run = runCli;
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Two tight groups of 3 rows plus one lone row, 4-D. */
 function goodFeatures(): Float32Array {

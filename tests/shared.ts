@@ -10,7 +10,13 @@ import { InputError } from "../lib/errors.ts";
 /** Absolute path of `../shared` relative to the repository root. */
 export const SHARED: string = new URL("../../shared/", import.meta.url).pathname;
 
-function exists(path: string): boolean {
+/**
+ * Whether a path exists.
+ *
+ * @param path The path.
+ * @returns True when it does.
+ */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;

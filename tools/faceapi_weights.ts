@@ -5,6 +5,7 @@
  * @module
  */
 
+import { sha256Hex } from "../lib/io/hash.ts";
 import { npmPackageFiles } from "./npm_tarball.ts";
 import { readTfjsWeights, type TfjsWeight } from "./tfjs_weights.ts";
 
@@ -73,7 +74,5 @@ export async function convertMain(
     : new URL(`../models/${file}`, import.meta.url).pathname;
   const bytes = build(await loadFaceApiWeights(model, from));
   await Deno.writeFile(out, bytes);
-  const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  console.log(`wrote ${out} (${bytes.length} bytes, sha256 ${sha})`);
+  console.log(`wrote ${out} (${bytes.length} bytes, sha256 ${await sha256Hex(bytes)})`);
 }

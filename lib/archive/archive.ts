@@ -11,6 +11,7 @@
 import { Image } from "imagescript";
 import { InputError } from "../errors.ts";
 import type { RgbImage } from "../image/types.ts";
+import { writeAtomically, writeFileAtomic } from "../io/atomic.ts";
 import { encodeNpy } from "../io/npy.ts";
 import type { FaceRecord, FolderClustering } from "../pipeline/cluster_folder.ts";
 
@@ -58,20 +59,6 @@ async function realOrResolved(p: string): Promise<string> {
  */
 export function defaultOutput(input: string): string {
   return `${resolve(input)}_people`;
-}
-
-/** Writes one file atomically (temporary name in the same folder, then rename). */
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${Deno.pid}.tmp`;
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new InputError(path, `cannot write: ${(e as Error).message}`);
-  }
 }
 
 /**
@@ -190,17 +177,11 @@ export class Archive {
   }
 
   async #place(src: string, dst: string): Promise<void> {
-    const slash = dst.lastIndexOf("/");
-    const tmp = `${dst.slice(0, slash + 1)}.${dst.slice(slash + 1)}.${Deno.pid}.tmp`;
-    try {
+    await writeAtomically(dst, async (tmp) => {
       if (this.#link === "hard") await Deno.link(src, tmp);
       else if (this.#link === "symbolic") await Deno.symlink(await Deno.realPath(src), tmp);
       else await Deno.copyFile(src, tmp);
-      await Deno.rename(tmp, dst);
-    } catch (e) {
-      await Deno.remove(tmp).catch(() => {});
-      throw new InputError(dst, `cannot write: ${(e as Error).message}`);
-    }
+    });
   }
 
   /**
@@ -275,8 +256,8 @@ export class Archive {
       embeddings: { file: "embeddings.npy", rows: "face id" },
       ...extra,
     };
-    await writeAtomic(`${this.out}/clusters.json`, JSON.stringify(manifest, null, 1) + "\n");
-    await writeAtomic(
+    await writeFileAtomic(`${this.out}/clusters.json`, JSON.stringify(manifest, null, 1) + "\n");
+    await writeFileAtomic(
       `${this.out}/embeddings.npy`,
       encodeNpy({ rows: result.faces.length, cols: result.model.dims, data: result.vectors }),
     );

@@ -9,6 +9,7 @@
  */
 
 import { InputError } from "../errors.ts";
+import { sha256Hex } from "../io/hash.ts";
 
 /** A file of a downloadable model. */
 export interface RemoteFile {
@@ -45,9 +46,7 @@ export function modelCacheDir(): string {
 }
 
 async function sha256File(path: string): Promise<string> {
-  const bytes = await Deno.readFile(path);
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(d).map((b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(await Deno.readFile(path));
 }
 
 async function fileSize(path: string): Promise<number> {
@@ -56,6 +55,23 @@ async function fileSize(path: string): Promise<number> {
   } catch {
     return -1;
   }
+}
+
+/**
+ * Whether `file` is in `dir` with its size and sha256.
+ *
+ * @param file The file.
+ * @param dir The cache folder.
+ * @returns True when it can be used as it is.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(await isCached(file, modelCacheDir()));
+ * ```
+ */
+export async function isCached(file: RemoteFile, dir: string): Promise<boolean> {
+  const path = `${dir}/${file.name}`;
+  return (await fileSize(path)) === file.size && (await sha256File(path)) === file.sha256;
 }
 
 /** Options of {@link fetchRemoteFile}. */
@@ -92,7 +108,7 @@ export async function fetchRemoteFile(
   // a mirror (FACECLUSTER_MODEL_MIRROR=http://host/dir) serves the same files by name
   const mirror = Deno.env.get("FACECLUSTER_MODEL_MIRROR");
   if (mirror) file = { ...file, url: `${mirror.replace(/\/+$/, "")}/${file.name}` };
-  if ((await fileSize(path)) === file.size && (await sha256File(path)) === file.sha256) return path;
+  if (await isCached(file, dir)) return path;
   await Deno.mkdir(dir, { recursive: true });
   const attempts = Math.max(1, options.attempts ?? 4);
   let lastError = "";

@@ -7,7 +7,7 @@
 
 import type { Point } from "../align/similarity.ts";
 import { ARCFACE_112, dlibTemplate } from "../align/templates.ts";
-import type { RemoteFile } from "./download.ts";
+import { isCached, type RemoteFile } from "./download.ts";
 
 /** An embedding model. */
 export interface EmbeddingModel {
@@ -117,17 +117,7 @@ export const MODELS: Record<string, EmbeddingModel> = {
  * ```
  */
 export async function isModelAvailable(model: EmbeddingModel, cacheDir: string): Promise<boolean> {
-  for (const f of model.remote ?? []) {
-    try {
-      const bytes = await Deno.readFile(`${cacheDir}/${f.name}`);
-      if (bytes.length !== f.size) return false;
-      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-      const hex = Array.from(d).map((b) => b.toString(16).padStart(2, "0")).join("");
-      if (hex !== f.sha256) return false;
-    } catch {
-      return false;
-    }
-  }
+  for (const f of model.remote ?? []) if (!(await isCached(f, cacheDir))) return false;
   return true;
 }
 

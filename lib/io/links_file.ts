@@ -4,7 +4,7 @@
  * @module
  */
 
-import { InputError } from "../errors.ts";
+import { writeAtomically } from "./atomic.ts";
 import type { Links } from "../knn/links.ts";
 
 /**
@@ -22,9 +22,8 @@ import type { Links } from "../knn/links.ts";
  * ```
  */
 export async function writeLinks(path: string, links: Links): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
   const enc = new TextEncoder();
-  try {
+  await writeAtomically(path, async (tmp) => {
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
       const m = links.source.length;
@@ -39,9 +38,5 @@ export async function writeLinks(path: string, links: Links): Promise<void> {
     } finally {
       file.close();
     }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new InputError(path, `cannot write: ${(e as Error).message}`);
-  }
+  });
 }
