@@ -16,7 +16,9 @@ import { evaluate } from "./lib/metrics/metrics.ts";
 import { Archive, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
 import { clusterFolder } from "./lib/pipeline/cluster_folder.ts";
 import { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
-import { defaultModel, isModelAvailable, MODELS } from "./lib/embed/models.ts";
+import { defaultModel, type EmbeddingModel, isModelAvailable, MODELS } from "./lib/embed/models.ts";
+import { modelFromFile } from "./lib/embed/model_file.ts";
+import { FaceEmbedder } from "./lib/embed/embedder.ts";
 import { fetchRemoteFile, modelCacheDir } from "./lib/embed/download.ts";
 
 /** The text `--help` prints. */
@@ -38,18 +40,24 @@ Options of PHOTOS_DIR:
   --evaluate         the input has one subfolder per person: print pairwise/BCubed/NMI
   --device D         where the face models and kNN run: auto (a hardware GPU if there is one),
                      gpu (any WebGPU adapter) or cpu (default auto)
-  --k N, --min-sim S, --json   as below (min-sim defaults to the model's: 0.94)
+  --k N, --min-sim S, --json   as below (min-sim defaults to the model's: dlib 0.94,
+                     mobilefacenet 0.45)
   --max-pixels N     refuse images with more pixels, before decoding (default 100000000)
   --min-confidence S smallest face-detector score kept (default 0.5)
   --min-face-size N  smallest face, shorter box side in pixels (default 20)
-  --model NAME       dlib (shipped) or mobilefacenet (downloaded); default: mobilefacenet when
-                     it is in the cache, else dlib
+  --model M          dlib (shipped), mobilefacenet (downloaded) or PATH.onnx (input [N,3,S,S],
+                     settings from PATH.json if there); default: mobilefacenet when it is in
+                     the cache, else dlib
+  --flip             also embed each face mirrored and average the two (twice the embed time)
   --cache DIR        model cache (default $FACECLUSTER_CACHE, else ~/.cache/facecluster/models)
+  --face-cache DIR   keep the faces and embeddings found per photo (by its sha256; embeddings
+                     by model) in DIR, so that a re-run skips detection and embedding
   --quiet            no progress lines
 
 Models:
   deno run -A cli.ts models list [--cache DIR]         the known models and whether they are here
   deno run -A cli.ts models fetch NAME [--cache DIR]   download a model, checking its sha256
+  deno run -A cli.ts models check PATH.onnx            load a model file, print its settings
 
 Options of cluster-features:
   --k N              neighbours per face, the face itself included (default 80)
@@ -239,16 +247,13 @@ async function photosCommand(args: string[]): Promise<number> {
       quiet: { type: "boolean", default: false },
       model: { type: "string" },
       cache: { type: "string" },
+      flip: { type: "boolean", default: false },
+      "face-cache": { type: "string" },
     },
   });
   if (positionals.length !== 1) return fail("give one PHOTOS_DIR");
   const cacheDir = values.cache ?? modelCacheDir();
-  if (values.model !== undefined && !(values.model in MODELS)) {
-    throw new InputError(
-      "--model",
-      `unknown model '${values.model}' (known: ${Object.keys(MODELS).join(", ")})`,
-    );
-  }
+  const givenModel = values.model === undefined ? undefined : await modelOption(values.model);
   const input = positionals[0].replace(/\/+$/, "") || "/";
   const k = kOption(values.k);
   const minSim = minSimOption(values["min-sim"]);
@@ -283,9 +288,7 @@ async function photosCommand(args: string[]): Promise<number> {
     const knn = await createKnnBackend(device, { onNotice: say });
     const { device: inference, adapter } = await chooseInferenceDevice(device);
     say(`face models: ${inference === "webgpu" ? `WebGPU on ${adapter}` : "WASM on the CPU"}`);
-    const model = values.model !== undefined
-      ? MODELS[values.model]
-      : await defaultModel(cacheDir, say);
+    const model = givenModel ?? await defaultModel(cacheDir, say);
     const result = await clusterFolder(input, {
       model,
       cacheDir,
@@ -296,6 +299,8 @@ async function photosCommand(args: string[]): Promise<number> {
       maxPixels,
       minConfidence,
       minFaceSize,
+      flip: values.flip,
+      faceCache: values["face-cache"],
       exclude: [archive.out],
       onChip: (face, chip) => archive.stageChip(face, chip),
       onProgress: (stage, done, total) => {
@@ -363,6 +368,16 @@ async function photosCommand(args: string[]): Promise<number> {
   }
 }
 
+/** `--model`: a known name or a path to an `.onnx` file. */
+async function modelOption(value: string): Promise<EmbeddingModel> {
+  if (value in MODELS) return MODELS[value];
+  if (/\.onnx$/i.test(value)) return await modelFromFile(value);
+  throw new InputError(
+    "--model",
+    `unknown model '${value}' (known: ${Object.keys(MODELS).join(", ")}, or a PATH.onnx)`,
+  );
+}
+
 async function modelsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -395,7 +410,22 @@ async function modelsCommand(args: string[]): Promise<number> {
     if (!m.remote) console.log(`${m.name} is shipped with facecluster: nothing to fetch`);
     return 0;
   }
-  return fail("models list | models fetch NAME [--cache DIR]");
+  if (verb === "check" && positionals.length === 2) {
+    const m = await modelOption(name);
+    const emb = await FaceEmbedder.load(m, { cacheDir });
+    const gray = { width: m.size, height: m.size, data: new Uint8Array(m.size * m.size * 3) };
+    const v = await emb.embedChips([{ ...gray, data: gray.data.fill(128) }]);
+    await emb.release();
+    console.log(
+      `${m.name}: ${m.size}×${m.size} → ${m.dims}-d (runs: ${
+        v.every(Number.isFinite) ? "yes" : "non-finite output"
+      }), output ${m.output}, template [${
+        m.template.map((p) => p.map((x) => +x.toFixed(2)).join(",")).join(" ")
+      }], mean [${m.normalize?.mean}], std [${m.normalize?.std}], min_sim ${m.minSim}, sha256 ${m.sha256}`,
+    );
+    return 0;
+  }
+  return fail("models list | models fetch NAME | models check PATH.onnx [--cache DIR]");
 }
 
 /**

@@ -57,6 +57,15 @@ Deno.test({
         "--force",
       ]);
       assert(bad.code !== 0 && bad.stderr.includes("unknown model 'nope'"), bad.stderr);
+      // a model file by path: checked and described
+      const c = await runCli(["models", "check", `${cache}/MobileFaceNet.onnx`]);
+      assertEquals(c.code, 0, c.stderr);
+      assert(c.stdout.includes("112×112 → 128-d (runs: yes)"), c.stdout);
+      const missing = await runCli(["models", "check", `${out}/none.onnx`]);
+      assert(
+        missing.code !== 0 && missing.stderr.includes("none.onnx: cannot read"),
+        missing.stderr,
+      );
     } finally {
       await server.shutdown();
       await Deno.remove(cache, { recursive: true });

@@ -68,7 +68,8 @@ Deno.test({
   fn: async () => {
     const input = `${SHARED}faces/bbt_faceapi`;
     const out = await Deno.makeTempDir();
-    const r = await run([
+    const faceCache = await Deno.makeTempDir();
+    const args = [
       input,
       "--out",
       out,
@@ -76,9 +77,10 @@ Deno.test({
       "--evaluate",
       "--json",
       "--quiet",
-      "--link",
-      "symbolic",
-    ]);
+      "--model",
+      "dlib",
+    ];
+    const r = await run([...args, "--link", "symbolic", "--face-cache", faceCache]);
     assertEquals(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assertEquals(j.photos, 40);
@@ -99,7 +101,26 @@ Deno.test({
       c: { size: number },
     ) => c.size);
     assertEquals(sizes, [...sizes].sort((a: number, b: number) => b - a));
+    // the face cache: a re-run detects and embeds nothing and gives the same embeddings; a
+    // run with --flip reuses the faces but not the embeddings (kept apart by model and mode)
+    const again = await run([...args, "--face-cache", faceCache]);
+    assertEquals(again.code, 0, again.stderr);
+    const j2 = JSON.parse(again.stdout);
+    const s1 = JSON.stringify(j.seconds), s2 = JSON.stringify(j2.seconds);
+    assert(j2.seconds.detect < 0.5 && j2.seconds.embed < j.seconds.embed / 2, `${s1} ${s2}`);
+    assertEquals([...await Deno.readFile(`${out}/embeddings.npy`)], [...npy]);
+    assertEquals(j2.metrics, j.metrics);
+    const flipped = await run([...args, "--face-cache", faceCache, "--flip"]);
+    const j3 = JSON.parse(flipped.stdout);
+    assert(
+      j3.seconds.detect < 0.5 && j3.seconds.embed > j2.seconds.embed * 2,
+      JSON.stringify(j3.seconds),
+    );
+    const kinds = [];
+    for await (const e of Deno.readDir(`${faceCache}/embeddings`)) kinds.push(e.name);
+    assertEquals(kinds.sort(), ["dlib-46addda878a6", "dlib-46addda878a6-flip"]);
     await Deno.remove(out, { recursive: true });
+    await Deno.remove(faceCache, { recursive: true });
   },
 });
 

@@ -229,6 +229,8 @@ export class Archive {
         name: result.model.name,
         file: result.model.file,
         dims: result.model.dims,
+        sha256: result.model.sha256 ?? null,
+        flip: result.settings.flip,
         about: result.model.about,
       },
       k: result.settings.k,

@@ -9,9 +9,22 @@ import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import type { RgbImage } from "../image/types.ts";
 import { loadModelFile } from "../models.ts";
+import { inspectModel, prepareModel } from "../onnx/prepare.ts";
 import { fetchRemoteFile, modelCacheDir } from "./download.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "./models.ts";
 import { type InferenceDevice, loadOnnxModel, type OnnxModel } from "./onnx_runtime.ts";
+
+/** Options of {@link FaceEmbedder.load}. */
+export interface EmbedderOptions {
+  /** Chips per inference call. @default 16 */
+  batch?: number;
+  /** Execution provider. @default "wasm" */
+  device?: InferenceDevice;
+  /** Where downloaded models live. @default modelCacheDir() */
+  cacheDir?: string;
+  /** Also embed each face's mirror image and average the two (twice the work). @default false */
+  flip?: boolean;
+}
 
 /**
  * Embeds faces with one model.
@@ -26,47 +39,58 @@ import { type InferenceDevice, loadOnnxModel, type OnnxModel } from "./onnx_runt
 export class FaceEmbedder {
   /** The model. */
   readonly model: EmbeddingModel;
+  /** Whether each face is embedded with its mirror image too (the two averaged). */
+  readonly flip: boolean;
   #session: OnnxModel;
   #batch: number;
 
-  private constructor(model: EmbeddingModel, session: OnnxModel, batch: number) {
+  private constructor(model: EmbeddingModel, session: OnnxModel, batch: number, flip: boolean) {
     this.model = model;
     this.#session = session;
     this.#batch = batch;
+    this.flip = flip;
   }
 
   /**
-   * Loads a model from `models/`.
+   * Loads a model: shipped in `models/`, downloaded into the cache (fetched when missing), or
+   * a file given by path. Upstream exports are rewritten on load (`prepareModel`: external
+   * data inlined, batch unpinned, normalisation folded in).
    *
    * @param model Which model. @default DLIB_RESNET
-   * @param batch Chips per inference call. @default 16
-   * @param device Execution provider. @default "wasm"
-   * @param cacheDir Where downloaded models live. @default modelCacheDir()
+   * @param options Batch size, execution provider, model cache, mirrored second pass.
    * @returns The embedder.
    */
   static async load(
     model: EmbeddingModel = DLIB_RESNET,
-    batch = 16,
-    device: InferenceDevice = "wasm",
-    cacheDir?: string,
+    options: EmbedderOptions = {},
   ): Promise<FaceEmbedder> {
-    cacheDir ??= modelCacheDir();
+    const { batch = 16, device = "wasm", flip = false } = options;
+    const cacheDir = options.cacheDir ?? modelCacheDir();
     let session: OnnxModel;
-    if (model.remote) {
-      // a downloaded model: verified in (or fetched into) the cache, external data beside it
-      const paths: string[] = [];
-      for (const f of model.remote) paths.push(await fetchRemoteFile(f, cacheDir));
-      const external = await Promise.all(
-        model.remote.slice(1).map(async (f, i) => ({
-          path: f.name,
-          data: await Deno.readFile(paths[i + 1]),
-        })),
-      );
-      session = await loadOnnxModel(await Deno.readFile(paths[0]), model.input, device, external);
+    if (model.remote || model.path) {
+      const externalData: Record<string, Uint8Array> = {};
+      let bytes: Uint8Array;
+      if (model.remote) {
+        // a downloaded model: verified in (or fetched into) the cache, external data beside it
+        const paths: string[] = [];
+        for (const f of model.remote) paths.push(await fetchRemoteFile(f, cacheDir));
+        bytes = await Deno.readFile(paths[0]);
+        for (let i = 1; i < paths.length; i++) {
+          externalData[model.remote[i].name] = await Deno.readFile(paths[i]);
+        }
+      } else {
+        bytes = await Deno.readFile(model.path!);
+        const dir = model.path!.replace(/[^\\/]*$/, "");
+        for (const name of inspectModel(bytes).externalFiles) {
+          externalData[name] = await Deno.readFile(dir + name);
+        }
+      }
+      const prepared = prepareModel(bytes, { externalData, normalize: model.normalize });
+      session = await loadOnnxModel(prepared.bytes, prepared.input, device);
     } else {
       session = await loadOnnxModel(await loadModelFile(model.file), model.input, device);
     }
-    return new FaceEmbedder(model, session, Math.min(batch, model.maxBatch ?? batch));
+    return new FaceEmbedder(model, session, batch, flip);
   }
 
   /**
@@ -87,26 +111,43 @@ export class FaceEmbedder {
    * @returns `chips.length × dims` values, each row of unit length.
    */
   async embedChips(chips: RgbImage[]): Promise<Float32Array> {
-    const { size, dims, output, normalize } = this.model;
+    const { size, dims, output } = this.model;
     const out = new Float32Array(chips.length * dims);
     const plane = size * size;
-    for (let b0 = 0; b0 < chips.length; b0 += this.#batch) {
-      const n = Math.min(this.#batch, chips.length - b0);
-      const input = new Float32Array(n * 3 * plane);
+    const copies = this.flip ? 2 : 1;
+    const perCall = Math.max(1, Math.floor(this.#batch / copies));
+    for (let b0 = 0; b0 < chips.length; b0 += perCall) {
+      const n = Math.min(perCall, chips.length - b0);
+      const input = new Float32Array(n * copies * 3 * plane);
       for (let k = 0; k < n; k++) {
-        const px = chips[b0 + k].data, o = k * 3 * plane;
-        for (let c = 0; c < 3; c++) {
-          const scale = normalize ? 1 / (255 * normalize.std[c]) : 1;
-          const shift = normalize ? normalize.mean[c] / normalize.std[c] : 0;
-          for (let p = 0; p < plane; p++) input[o + c * plane + p] = px[p * 3 + c] * scale - shift;
+        const px = chips[b0 + k].data;
+        for (let m = 0; m < copies; m++) {
+          const o = (k * copies + m) * 3 * plane;
+          for (let c = 0; c < 3; c++) {
+            for (let y = 0; y < size; y++) {
+              for (let x = 0; x < size; x++) {
+                const sx = m ? size - 1 - x : x;
+                input[o + c * plane + y * size + x] = px[(y * size + sx) * 3 + c];
+              }
+            }
+          }
         }
       }
-      const res = (await this.#session.run(input, [n, 3, size, size]))[output].data;
+      const res = (await this.#session.run(input, [n * copies, 3, size, size]))[output].data;
       for (let k = 0; k < n; k++) {
+        const v = new Float64Array(dims);
+        for (let m = 0; m < copies; m++) {
+          // each copy normalised before averaging, so both count alike
+          const r = (k * copies + m) * dims;
+          let s = 0;
+          for (let j = 0; j < dims; j++) s += res[r + j] ** 2;
+          const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+          for (let j = 0; j < dims; j++) v[j] += res[r + j] * inv;
+        }
         let s = 0;
-        for (let j = 0; j < dims; j++) s += res[k * dims + j] ** 2;
+        for (let j = 0; j < dims; j++) s += v[j] ** 2;
         const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-        for (let j = 0; j < dims; j++) out[(b0 + k) * dims + j] = res[k * dims + j] * inv;
+        for (let j = 0; j < dims; j++) out[(b0 + k) * dims + j] = v[j] * inv;
       }
     }
     return out;

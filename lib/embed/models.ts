@@ -19,7 +19,10 @@ export interface EmbeddingModel {
   size: number;
   /** Where the five face points go in the crop. */
   template: Point[];
-  /** Graph input name (RGB 0..255, NCHW; normalisation is inside the graph). */
+  /**
+   * Graph input name (RGB 0..255, NCHW). For a model with `normalize`, the name of the input
+   * that {@link prepareModel} gives the rewritten graph.
+   */
   input: string;
   /** Graph output name. */
   output: string;
@@ -30,17 +33,19 @@ export interface EmbeddingModel {
   /** Provenance and licence, one line. */
   about: string;
   /**
-   * Input scaling done before the model, when it is not in the graph: x = (v / 255 − mean) / std
-   * per RGB channel.
+   * The input scaling the upstream export expects, x = (v / 255 − mean) / std per RGB channel;
+   * folded into the graph when it is loaded (the embedder always feeds RGB 0..255).
    */
   normalize?: { mean: number[]; std: number[] };
-  /** Largest batch the graph accepts (an export may pin it). */
-  maxBatch?: number;
   /**
    * For a model downloaded into the user cache instead of shipped: its files, the first being
    * the `.onnx` and the others its external data.
    */
   remote?: RemoteFile[];
+  /** For a model given as a path (`--model PATH.onnx`): the `.onnx` file. */
+  path?: string;
+  /** Identifies the exact weights (sha256 of the `.onnx`), for keying cached embeddings. */
+  sha256?: string;
 }
 
 /**
@@ -57,6 +62,7 @@ export const DLIB_RESNET: EmbeddingModel = {
   output: "descriptor",
   dims: 128,
   minSim: 0.94,
+  sha256: "46addda878a651ce3d5a84e26888df5d13fee9e95f6203ec8f0bfd9ee7d1e8e5",
   about: "dlib ResNet face descriptor (public domain) via @vladmandic/face-api@1.7.15 (MIT)",
 };
 
@@ -65,20 +71,21 @@ export const DLIB_RESNET: EmbeddingModel = {
  * from its public address into the user cache (`cli.ts models fetch mobilefacenet`); not
  * shipped. LFW TAR@FAR1e-3 0.980 with a careful alignment (dlib: 0.928), and its best
  * seed's-rule threshold measured at 0.40–0.45 (see `../shared/models/README.md`). The export
- * pins the batch to 1.
+ * pins the batch to 1 and expects ImageNet-normalised input; both are rewritten on load
+ * (`lib/onnx/prepare.ts`).
  */
 export const MOBILEFACENET: EmbeddingModel = {
   name: "mobilefacenet",
   file: "MobileFaceNet.onnx",
   size: 112,
   template: ARCFACE_112,
-  input: "input0",
+  input: "image",
   output: "output0",
   dims: 128,
   minSim: 0.45,
+  sha256: "b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
   about: "MobileFaceNet (ArcFace loss) by foamliu/MobileFaceNet, Apache-2.0, downloaded",
   normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
-  maxBatch: 1,
   remote: [
     {
       name: "MobileFaceNet.onnx",
@@ -87,6 +94,9 @@ export const MOBILEFACENET: EmbeddingModel = {
       sha256: "b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
       size: 3998070,
     },
+    // published beside the .onnx; the export measured here holds all its weights inline and
+    // does not reference it, but it is fetched and checked so that a re-export that does works
+
     {
       name: "MobileFaceNet.onnx.data",
       url:
@@ -143,4 +153,22 @@ export async function defaultModel(
     "model: dlib (shipped); for better clusters fetch MobileFaceNet once: deno run -A cli.ts models fetch mobilefacenet",
   );
   return DLIB_RESNET;
+}
+
+/**
+ * A key naming a model's exact weights (name and the start of the `.onnx` sha256), used to
+ * keep cached embeddings of different models apart.
+ *
+ * @param model The model.
+ * @returns E.g. `dlib-46addda878a6`.
+ *
+ * @example
+ * ```ts
+ * import { DLIB_RESNET, modelKey } from "./models.ts";
+ * console.log(modelKey(DLIB_RESNET)); // "dlib-46addda878a6"
+ * ```
+ */
+export function modelKey(model: EmbeddingModel): string {
+  const safe = model.name.replace(/[^A-Za-z0-9_.-]/g, "_");
+  return `${safe}-${(model.sha256 ?? "unhashed").slice(0, 12)}`;
 }

@@ -8,10 +8,12 @@
 import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import { clusterFeatures } from "../cluster/cluster_features.ts";
-import { FaceDetector } from "../detect/detector.ts";
+import { FaceCache } from "../cache/face_cache.ts";
+import { type DetectedFace, FaceDetector } from "../detect/detector.ts";
 import { FaceEmbedder } from "../embed/embedder.ts";
 import type { InferenceDevice } from "../embed/onnx_runtime.ts";
-import { DLIB_RESNET, type EmbeddingModel } from "../embed/models.ts";
+import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
+import { sha256Hex } from "../io/hash.ts";
 import { InputError } from "../errors.ts";
 import { decodeImage } from "../image/decode.ts";
 import type { RgbImage } from "../image/types.ts";
@@ -55,7 +57,9 @@ export interface PipelineSeconds {
   decode: number;
   /** Face detection and landmarks. */
   detect: number;
-  /** Alignment and embedding. */
+  /** Aligned chips (and handing them to `onChip`). */
+  align: number;
+  /** Embedding the chips. */
   embed: number;
   /** Nearest neighbours. */
   knn: number;
@@ -90,6 +94,13 @@ export interface ClusterFolderOptions {
   minConfidence?: number;
   /** Smallest face (shorter box side, pixels). @default 20 */
   minFaceSize?: number;
+  /** Also embed each face's mirror image and average the two. @default false */
+  flip?: boolean;
+  /**
+   * A folder caching faces and embeddings per photo (by its sha256, embeddings by model), so
+   * that a re-run skips detection and embedding. Off unless given.
+   */
+  faceCache?: string;
   /** Folders left out of the scan (the output folder). */
   exclude?: string[];
   /** Receives each face's aligned chip as it is made (to write crops without keeping them). */
@@ -106,8 +117,8 @@ export interface FolderClustering {
   input: string;
   /** Model used. */
   model: EmbeddingModel;
-  /** k and min_sim used. */
-  settings: { k: number; minSim: number };
+  /** k, min_sim and mirrored embedding used. */
+  settings: { k: number; minSim: number; flip: boolean };
   /** Photos scanned (readable images). */
   photos: string[];
   /** Every face. */
@@ -166,6 +177,7 @@ export async function clusterFolder(
     scan: 0,
     decode: 0,
     detect: 0,
+    align: 0,
     embed: 0,
     knn: 0,
     links: 0,
@@ -184,10 +196,19 @@ export async function clusterFolder(
   });
   seconds.scan = took();
   const inference = options.inference ?? "wasm";
+  const flip = options.flip ?? false;
   const [detector, embedder] = await Promise.all([
     FaceDetector.load(inference),
-    FaceEmbedder.load(model, 16, inference, options.cacheDir),
+    FaceEmbedder.load(model, { batch: 16, device: inference, cacheDir: options.cacheDir, flip }),
   ]);
+  const cache = options.faceCache
+    ? new FaceCache(
+      options.faceCache,
+      `ssd68-v1-c${options.minConfidence ?? 0.5}-s${options.minFaceSize ?? 20}`,
+      modelKey(model) + (flip ? "-flip" : ""),
+    )
+    : null;
+  const dims = model.dims;
   const faces: FaceRecord[] = [];
   const vectorRows: Float32Array[] = [];
   const failed: FailedFile[] = [];
@@ -199,31 +220,59 @@ export async function clusterFolder(
       const entry = scan.images[i];
       progress("faces", i, scan.images.length);
       lap = performance.now();
-      let img: RgbImage;
+      let bytes: Uint8Array;
       try {
-        img = await decodeImage(await Deno.readFile(entry.path), entry.relative, {
-          maxPixels: options.maxPixels,
-        });
+        bytes = await Deno.readFile(entry.path);
       } catch (e) {
-        failed.push({
-          file: entry.relative,
-          error: e instanceof InputError ? e.problem : (e as Error).message,
-        });
+        failed.push({ file: entry.relative, error: `cannot read: ${(e as Error).message}` });
         seconds.decode += took();
         continue;
       }
+      const hash = cache ? await sha256Hex(bytes) : "";
+      const hit = cache ? await cache.getFaces(hash) : null;
+      let cachedVectors = hit && cache
+        ? await cache.getVectors(hash, hit.faces.length * dims)
+        : null;
+      if (hit?.faces.length === 0) cachedVectors = new Float32Array(0);
+      let img: RgbImage | null = null;
+      if (!hit || !cachedVectors || (options.onChip && hit.faces.length > 0)) {
+        try {
+          img = await decodeImage(bytes, entry.relative, { maxPixels: options.maxPixels });
+        } catch (e) {
+          failed.push({
+            file: entry.relative,
+            error: e instanceof InputError ? e.problem : (e as Error).message,
+          });
+          seconds.decode += took();
+          continue;
+        }
+      }
       seconds.decode += took();
-      const found = await detector.detect(img, {
-        minConfidence: options.minConfidence,
-        minFaceSize: options.minFaceSize,
-      });
+      let found: DetectedFace[];
+      let width: number, height: number;
+      if (hit) {
+        ({ faces: found, width, height } = hit);
+      } else {
+        found = await detector.detect(img!, {
+          minConfidence: options.minConfidence,
+          minFaceSize: options.minFaceSize,
+        });
+        ({ width, height } = img!);
+        await cache?.putFaces(hash, { width, height, faces: found });
+      }
       seconds.detect += took();
       if (found.length === 0) {
         noFace.push(entry.relative);
         continue;
       }
-      const chips = found.map((f) => embedder.chip(img, f.landmarks));
-      const vectors = await embedder.embedChips(chips);
+      const chips = img ? found.map((f) => embedder.chip(img!, f.landmarks)) : [];
+      seconds.align += took();
+      let vectors = cachedVectors;
+      if (!vectors) {
+        vectors = await embedder.embedChips(chips);
+        await cache?.putVectors(hash, vectors);
+      }
+      seconds.embed += took();
       let nearest = -1, nearestD = Infinity;
       for (let f = 0; f < found.length; f++) {
         const b = found[f].box;
@@ -238,22 +287,19 @@ export async function clusterFolder(
           label: null,
         };
         faces.push(rec);
-        vectorRows.push(vectors.slice(f * model.dims, (f + 1) * model.dims));
-        await options.onChip?.(rec, chips[f]);
-        const d = Math.hypot(
-          b.x + b.width / 2 - img.width / 2,
-          b.y + b.height / 2 - img.height / 2,
-        );
+        vectorRows.push(vectors.slice(f * dims, (f + 1) * dims));
+        if (chips[f]) await options.onChip?.(rec, chips[f]);
+        const d = Math.hypot(b.x + b.width / 2 - width / 2, b.y + b.height / 2 - height / 2);
         if (d < nearestD) [nearest, nearestD] = [rec.id, d];
       }
       if (entry.label !== null) centralFace.set(nearest, entry.label);
-      seconds.embed += took();
+      seconds.align += took();
     }
     progress("faces", scan.images.length, scan.images.length);
   } finally {
     await Promise.all([detector.release(), embedder.release()]);
   }
-  const n = faces.length, dims = model.dims;
+  const n = faces.length;
   const vectors = new Float32Array(n * dims);
   vectorRows.forEach((v, i) => vectors.set(v, i * dims));
   let numClusters = 0, singletons = 0, knnBackend = options.knn?.name ?? "none";
@@ -309,7 +355,7 @@ export async function clusterFolder(
   return {
     input: dir,
     model,
-    settings: { k, minSim },
+    settings: { k, minSim, flip },
     photos: scan.images.map((s) => s.relative),
     faces,
     vectors,
