@@ -18,6 +18,7 @@ import { clusterFolder } from "./lib/pipeline/cluster_folder.ts";
 import { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
 import { defaultModel, type EmbeddingModel, isModelAvailable, MODELS } from "./lib/embed/models.ts";
 import { modelFromFile } from "./lib/embed/model_file.ts";
+import { Progress } from "./lib/progress/progress.ts";
 import { FaceEmbedder } from "./lib/embed/embedder.ts";
 import { fetchRemoteFile, modelCacheDir } from "./lib/embed/download.ts";
 
@@ -282,7 +283,9 @@ async function photosCommand(args: string[]): Promise<number> {
   };
   const out = values.out ?? defaultOutput(input);
   const archive = await Archive.open(input, out, { link, force: values.force });
-  let last = 0;
+  const progress = quiet ? null : new Progress();
+  const onProgress = (stage: string, done: number, total: number) =>
+    progress?.update(stage, done, total);
   const t0 = performance.now();
   try {
     const knn = await createKnnBackend(device, { onNotice: say });
@@ -303,26 +306,21 @@ async function photosCommand(args: string[]): Promise<number> {
       faceCache: values["face-cache"],
       exclude: [archive.out],
       onChip: (face, chip) => archive.stageChip(face, chip),
-      onProgress: (stage, done, total) => {
-        const now = performance.now();
-        if (stage === "faces" && (now - last > 2000 || done === total) && total > 0) {
-          last = now;
-          const rate = done / ((now - t0) / 1000);
-          say(`faces: ${done}/${total} photos (${rate.toFixed(1)}/s)`);
-        }
-      },
+      onProgress,
     });
     const t1 = performance.now();
     const metrics = values.evaluate && result.evaluation ? result.evaluation.metrics : undefined;
     const summary = await archive.write(result, {
       seconds: { ...result.seconds },
       ...(metrics ? { metrics } : {}),
-    });
+    }, onProgress);
+    progress?.end();
     const seconds = { ...result.seconds, write: (performance.now() - t1) / 1000 };
     seconds.total = (performance.now() - t0) / 1000;
     const json = {
       input,
       out: summary.out,
+      report: summary.report,
       photos: result.photos.length,
       faces: result.faces.length,
       photos_without_faces: result.withoutFaces.length,
@@ -360,7 +358,7 @@ async function photosCommand(args: string[]): Promise<number> {
     console.log(
       `seconds: ${Object.entries(seconds).map(([s, v]) => `${s} ${v.toFixed(2)}`).join(", ")}`,
     );
-    console.log(`wrote ${summary.out}`);
+    console.log(`wrote ${summary.out}; open ${summary.report} in a browser`);
     return 0;
   } catch (e) {
     await archive.abandon();

@@ -1,19 +1,22 @@
 /**
  * Writing the result: one folder per person (largest first) with the photos where that
- * person appears and their aligned face crops, a folder for faces that joined nobody, the
- * manifest `clusters.json` and the embeddings as `.npy`. The input is only read; every file
+ * person appears, their aligned face crops and a contact sheet, a folder for faces that
+ * joined nobody, the manifest `clusters.json`, the embeddings as `.npy`, `report.html` and
+ * `overview.png`. The input is only read; every file
  * is written under a temporary name and renamed; a non-empty output folder is refused
  * unless forced.
  *
  * @module
  */
 
-import { Image } from "imagescript";
 import { InputError } from "../errors.ts";
 import type { RgbImage } from "../image/types.ts";
 import { writeAtomically, writeFileAtomic } from "../io/atomic.ts";
 import { encodeNpy } from "../io/npy.ts";
+import { encodePng } from "../image/encode_png.ts";
 import type { FaceRecord, FolderClustering } from "../pipeline/cluster_folder.ts";
+import type { ReportData } from "../report/report_html.ts";
+import { writeReport } from "../report/write_report.ts";
 
 /** How photos are put into the person folders. */
 export type LinkMode = "copy" | "hard" | "symbolic";
@@ -61,29 +64,6 @@ export function defaultOutput(input: string): string {
   return `${resolve(input)}_people`;
 }
 
-/**
- * Encodes an RGB image as PNG.
- *
- * @param img The image.
- * @returns PNG bytes.
- *
- * @example
- * ```ts ignore
- * const png = await encodePng(chip);
- * ```
- */
-export async function encodePng(img: RgbImage): Promise<Uint8Array> {
-  const im = new Image(img.width, img.height);
-  const px = im.bitmap;
-  for (let i = 0; i < img.width * img.height; i++) {
-    px[i * 4] = img.data[i * 3];
-    px[i * 4 + 1] = img.data[i * 3 + 1];
-    px[i * 4 + 2] = img.data[i * 3 + 2];
-    px[i * 4 + 3] = 255;
-  }
-  return await im.encode(1);
-}
-
 /** The folder name of a cluster: `person_001`… by size, `unclustered` for faces alone. */
 function folderName(cluster: number, size: number, digits: number): string {
   return size < 2 ? "unclustered" : `person_${String(cluster + 1).padStart(digits, "0")}`;
@@ -101,6 +81,8 @@ export interface ArchiveSummary {
   photosPlaced: number;
   /** Face crops written. */
   crops: number;
+  /** The report page (`report.html`). */
+  report: string;
 }
 
 /**
@@ -189,11 +171,13 @@ export class Archive {
    *
    * @param result The clustering of the input folder.
    * @param extra More fields for the manifest (settings, timings, metrics).
+   * @param onProgress Progress of placing the faces (`write`) and of the report (`report`).
    * @returns What was written.
    */
   async write(
     result: FolderClustering,
     extra: Record<string, unknown> = {},
+    onProgress?: (stage: string, done: number, total: number) => void,
   ): Promise<ArchiveSummary> {
     const size = new Map<number, number>();
     for (const f of result.faces) size.set(f.cluster, (size.get(f.cluster) ?? 0) + 1);
@@ -204,6 +188,7 @@ export class Archive {
     let photosPlaced = 0, crops = 0;
     const placed = new Set<string>();
     for (const f of result.faces) {
+      onProgress?.("write", f.id, result.faces.length);
       const folder = `${this.out}/${folders.get(f.cluster)!}`;
       await Deno.mkdir(`${folder}/faces`, { recursive: true });
       const flat = f.file.replaceAll("/", "__");
@@ -258,14 +243,21 @@ export class Archive {
       embeddings: { file: "embeddings.npy", rows: "face id" },
       ...extra,
     };
+    onProgress?.("write", result.faces.length, result.faces.length);
     await writeFileAtomic(`${this.out}/clusters.json`, JSON.stringify(manifest, null, 1) + "\n");
     await writeFileAtomic(
       `${this.out}/embeddings.npy`,
       encodeNpy({ rows: result.faces.length, cols: result.model.dims, data: result.vectors }),
     );
     await Deno.remove(this.#staging, { recursive: true }).catch(() => {});
+    const report = await writeReport(
+      this.out,
+      manifest as ReportData,
+      (done, total) => onProgress?.("report", done, total),
+    );
     return {
       out: this.out,
+      report: `${this.out}/${report.html}`,
       people,
       unclustered: [...size.values()].filter((s) => s < 2).length,
       photosPlaced,

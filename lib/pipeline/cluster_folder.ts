@@ -190,9 +190,10 @@ export async function clusterFolder(
     lap = now;
     return s;
   };
+  let imagesFound = 0;
   const scan = await scanFolder(dir, {
     exclude: options.exclude,
-    onImage: () => progress("scan", 0, 0),
+    onImage: () => progress("scan", ++imagesFound, 0),
   });
   seconds.scan = took();
   const inference = options.inference ?? "wasm";
@@ -304,14 +305,20 @@ export async function clusterFolder(
   vectorRows.forEach((v, i) => vectors.set(v, i * dims));
   let numClusters = 0, singletons = 0, knnBackend = options.knn?.name ?? "none";
   if (n > 0) {
-    progress("cluster", 0, n);
+    let stage: string | null = null;
     const r = await clusterFeatures({ rows: n, cols: dims, data: vectors }, {
       k,
       minSim,
       knn: options.knn,
       name: "embeddings",
       signal: options.signal,
+      onStage: (s) => {
+        if (stage) progress(stage, n, n);
+        progress(s, 0, n);
+        stage = s;
+      },
     });
+    if (stage) progress(stage, n, n);
     seconds.knn = r.seconds.knn;
     seconds.links = r.seconds.links;
     seconds.infomap = r.seconds.infomap;
@@ -340,7 +347,6 @@ export async function clusterFolder(
       faces[i].similarity = d;
     }
     for (let c = 0; c < numClusters; c++) if (size[c] === 1) singletons++;
-    progress("cluster", n, n);
   }
   let evaluation: FolderClustering["evaluation"] = null;
   if (centralFace.size > 0) {

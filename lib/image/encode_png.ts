@@ -1,0 +1,33 @@
+/**
+ * PNG encoding of RGB images (imagescript's encoder).
+ *
+ * @module
+ */
+
+import { Image } from "imagescript";
+import type { RgbImage } from "./types.ts";
+
+/**
+ * Encodes an RGB image as PNG.
+ *
+ * @param img The image.
+ * @returns PNG bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodePng } from "./encode_png.ts";
+ * import { blankImage } from "./types.ts";
+ * const png = await encodePng(blankImage(8, 8));
+ * ```
+ */
+export async function encodePng(img: RgbImage): Promise<Uint8Array> {
+  const im = new Image(img.width, img.height);
+  const px = im.bitmap;
+  for (let i = 0; i < img.width * img.height; i++) {
+    px[i * 4] = img.data[i * 3];
+    px[i * 4 + 1] = img.data[i * 3 + 1];
+    px[i * 4 + 2] = img.data[i * 3 + 2];
+    px[i * 4 + 3] = 255;
+  }
+  return await im.encode(1);
+}

@@ -1,0 +1,290 @@
+/**
+ * `report.html`: a self-contained page (no scripts from elsewhere, no network) over the
+ * output folder's face crops: every person with a representative face, count and samples;
+ * a section per person with all their faces; the faces that joined nobody; the files that
+ * failed and why; settings and timings; and, for an evaluation, the metrics and which true
+ * identities each person mixes (worst merges and splits first).
+ *
+ * @module
+ */
+
+import type { ClusteringMetrics } from "../metrics/metrics.ts";
+
+/** A face as the manifest (`clusters.json`) lists it. */
+export interface ReportFace {
+  /** Face id (row in the embeddings). */
+  id: number;
+  /** Photo, relative to the input folder. */
+  file: string;
+  /** Output folder of its cluster. */
+  folder: string;
+  /** Cluster id. */
+  cluster: number;
+  /** Cosine similarity to its cluster's mean direction. */
+  similarity: number;
+  /** Detector score. */
+  score: number;
+  /** True identity, for a labeled folder. */
+  label?: string;
+}
+
+/** What the report is made from: the manifest's fields. */
+export interface ReportData {
+  /** Input folder. */
+  input: string;
+  /** Model description. */
+  model: { name: string; dims: number; flip?: boolean; about?: string };
+  /** Neighbours per face. */
+  k: number;
+  /** Link threshold. */
+  min_sim: number;
+  /** Photos scanned. */
+  photos: number;
+  /** Every face. */
+  faces: ReportFace[];
+  /** Every cluster. */
+  clusters: { id: number; size: number; folder: string }[];
+  /** Photos that could not be read or decoded. */
+  failed: { file: string; error: string }[];
+  /** Photos without a face. */
+  without_faces: string[];
+  /** Entries the scan skipped. */
+  skipped: { path: string; problem: string }[];
+  /** Seconds per stage. */
+  seconds?: Record<string, number>;
+  /** Metrics of an evaluation. */
+  metrics?: ClusteringMetrics;
+}
+
+/** Escapes text for HTML content and attribute values. */
+function esc(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The path of a face's crop relative to the output folder.
+ *
+ * @param face The face.
+ * @returns E.g. `person_001/faces/face_000012.png`.
+ *
+ * @example
+ * ```ts
+ * import { cropPath } from "./report_html.ts";
+ * console.log(cropPath({ id: 12, folder: "person_001" })); // "person_001/faces/face_000012.png"
+ * ```
+ */
+export function cropPath(face: { id: number; folder: string }): string {
+  return `${face.folder}/faces/face_${String(face.id).padStart(6, "0")}.png`;
+}
+
+/** A person's faces ordered by similarity to the centre, most typical first. */
+function byTypicality(faces: ReportFace[]): ReportFace[] {
+  return [...faces].sort((a, b) => b.similarity - a.similarity || a.id - b.id);
+}
+
+function img(face: ReportFace, size: number, lazy = true): string {
+  const title = `${face.file} · similarity ${face.similarity.toFixed(3)} · score ${
+    face.score.toFixed(2)
+  }${face.label !== undefined ? ` · true: ${face.label}` : ""}`;
+  return `<img src="${
+    esc(encodeURI(cropPath(face)))
+  }" width="${size}" height="${size}" alt="face ${face.id}" title="${esc(title)}"${
+    lazy ? ' loading="lazy"' : ""
+  }>`;
+}
+
+/** Per person: the identities it mixes; per identity: the people it is split over. */
+interface Errors {
+  merges: { folder: string; size: number; mixed: [string, number][]; wrong: number }[];
+  splits: { label: string; size: number; over: [string, number][]; away: number }[];
+}
+
+function clusteringErrors(faces: ReportFace[]): Errors {
+  const byFolder = new Map<string, Map<string, number>>();
+  const byLabel = new Map<string, Map<string, number>>();
+  for (const f of faces) {
+    if (f.label === undefined) continue;
+    const a = byFolder.get(f.folder) ?? new Map<string, number>();
+    a.set(f.label, (a.get(f.label) ?? 0) + 1);
+    byFolder.set(f.folder, a);
+    const b = byLabel.get(f.label) ?? new Map<string, number>();
+    // faces alone each count as their own cluster
+    const key = f.folder === "unclustered" ? `unclustered (face ${f.id})` : f.folder;
+    b.set(key, (b.get(key) ?? 0) + 1);
+    byLabel.set(f.label, b);
+  }
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort((x, y) => y[1] - x[1]);
+  const merges = [...byFolder.entries()]
+    .filter(([folder]) => folder !== "unclustered")
+    .map(([folder, m]) => {
+      const mixed = sorted(m), size = mixed.reduce((s, [, c]) => s + c, 0);
+      return { folder, size, mixed, wrong: size - mixed[0][1] };
+    })
+    .filter((m) => m.mixed.length > 1)
+    .sort((a, b) => b.wrong - a.wrong || a.folder.localeCompare(b.folder));
+  const splits = [...byLabel.entries()]
+    .map(([label, m]) => {
+      const over = sorted(m), size = over.reduce((s, [, c]) => s + c, 0);
+      return { label, size, over, away: size - over[0][1] };
+    })
+    .filter((s) => s.over.length > 1)
+    .sort((a, b) => b.away - a.away || a.label.localeCompare(b.label));
+  return { merges, splits };
+}
+
+/** The true identities of a person's labeled faces, e.g. `true: amy ×5`. */
+function truthOf(faces: ReportFace[]): string {
+  const count = new Map<string, number>();
+  for (const f of faces) {
+    if (f.label !== undefined) count.set(f.label, (count.get(f.label) ?? 0) + 1);
+  }
+  if (count.size === 0) return `<span class="muted">no labeled face</span>`;
+  return `true: ${[...count].map(([l, n]) => `${esc(l)} ×${n}`).join(", ")}`;
+}
+
+const STYLE = `
+body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f4f4f6;color:#222}
+header,section{padding:12px 20px}header{background:#222;color:#eee}
+h1{margin:0 0 4px;font-size:20px}h2{font-size:17px;margin:18px 0 8px}
+.grid{display:flex;flex-wrap:wrap;gap:10px}
+.card{background:#fff;border-radius:6px;padding:8px;width:244px;box-shadow:0 1px 2px #0002}
+.card h3{margin:0 0 6px;font-size:15px}.card a{color:inherit}
+.card .rep{display:block;margin-bottom:4px}.samples img{margin-right:2px}
+.faces img{margin:1px}img{border-radius:3px;background:#ddd}
+table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+.mix{color:#a30}.muted{color:#777}
+`;
+
+/**
+ * Renders the report page.
+ *
+ * @param data The manifest's fields (faces, clusters, failures, settings, timings, metrics).
+ * @returns The HTML text; images are the crops beside it in the output folder.
+ *
+ * @example
+ * ```ts
+ * import { renderReport } from "./report_html.ts";
+ * const html = renderReport({
+ *   input: "photos", model: { name: "dlib", dims: 128 }, k: 80, min_sim: 0.94, photos: 1,
+ *   faces: [], clusters: [], failed: [], without_faces: ["a.jpg"], skipped: [],
+ * });
+ * console.log(html.startsWith("<!DOCTYPE html>")); // true
+ * ```
+ */
+export function renderReport(data: ReportData): string {
+  const faces = new Map<string, ReportFace[]>();
+  for (const f of data.faces) {
+    const list = faces.get(f.folder) ?? [];
+    list.push(f);
+    faces.set(f.folder, list);
+  }
+  const people = data.clusters.filter((c) => c.size >= 2).sort((a, b) => a.id - b.id);
+  const alone = byTypicality(faces.get("unclustered") ?? []);
+  const errors = data.metrics ? clusteringErrors(data.faces) : null;
+  const mixOf = new Map(errors?.merges.map((m) => [m.folder, m]) ?? []);
+  const out: string[] = [];
+  out.push(
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">`,
+    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+    `<title>facecluster: ${esc(data.input)}</title><style>${STYLE}</style></head><body>`,
+    `<header><h1>${people.length} people in ${esc(data.input)}</h1>`,
+    `<div>${data.photos} photos, ${data.faces.length} faces, ${alone.length} faces alone, ${data.failed.length} files failed, ${data.without_faces.length} photos without a face</div></header>`,
+  );
+  if (data.metrics && errors) {
+    const m = data.metrics, f = (x: number) => x.toFixed(4);
+    out.push(
+      `<section id="evaluation"><h2>Evaluation</h2><table><tr><th></th><th>precision</th><th>recall</th><th>F</th></tr>`,
+      `<tr><td>pairwise</td><td>${f(m.pairwise.precision)}</td><td>${
+        f(m.pairwise.recall)
+      }</td><td>${f(m.pairwise.f)}</td></tr>`,
+      `<tr><td>BCubed</td><td>${f(m.bcubed.precision)}</td><td>${f(m.bcubed.recall)}</td><td>${
+        f(m.bcubed.f)
+      }</td></tr>`,
+      `<tr><td>NMI</td><td colspan="3">${f(m.nmi)}</td></tr></table>`,
+      `<h2>People that mix identities (worst first)</h2>`,
+      errors.merges.length
+        ? `<table class="merges"><tr><th>person</th><th>faces</th><th>wrong</th><th>true identities</th></tr>${
+          errors.merges.map((e) =>
+            `<tr><td><a href="#${esc(e.folder)}">${
+              esc(e.folder)
+            }</a></td><td>${e.size}</td><td>${e.wrong}</td><td>${
+              e.mixed.map(([l, c]) => `${esc(l)} ×${c}`).join(", ")
+            }</td></tr>`
+          ).join("")
+        }</table>`
+        : `<p class="muted">none: every person is one identity</p>`,
+      `<h2>Identities split over several people (worst first)</h2>`,
+      errors.splits.length
+        ? `<table class="splits"><tr><th>identity</th><th>faces</th><th>away from its main person</th><th>found in</th></tr>${
+          errors.splits.map((e) =>
+            `<tr><td>${esc(e.label)}</td><td>${e.size}</td><td>${e.away}</td><td>${
+              e.over.map(([p, c]) => `${esc(p)} ×${c}`).join(", ")
+            }</td></tr>`
+          ).join("")
+        }</table>`
+        : `<p class="muted">none: every identity is in one person</p>`,
+      `</section>`,
+    );
+  }
+  out.push(`<section id="people"><h2>People</h2><div class="grid">`);
+  for (const c of people) {
+    const list = byTypicality(faces.get(c.folder) ?? []);
+    const mix = mixOf.get(c.folder);
+    out.push(
+      `<div class="card person" data-folder="${esc(c.folder)}" data-count="${list.length}">`,
+      `<h3><a href="#${esc(c.folder)}">${
+        esc(c.folder)
+      }</a> · <span class="count">${list.length}</span> faces</h3>`,
+      list.length ? `<span class="rep">${img(list[0], 112, false)}</span>` : "",
+      `<div class="samples">${list.slice(1, 5).map((f) => img(f, 56, false)).join("")}</div>`,
+      mix
+        ? `<div class="mix">mixes ${mix.mixed.map(([l, n]) => `${esc(l)} ×${n}`).join(", ")}</div>`
+        : data.metrics
+        ? `<div class="truth">${truthOf(list)}</div>`
+        : "",
+      `</div>`,
+    );
+  }
+  out.push(`</div></section>`);
+  for (const c of people) {
+    const list = byTypicality(faces.get(c.folder) ?? []);
+    const photos = new Set(list.map((f) => f.file)).size;
+    out.push(
+      `<section class="person-faces" id="${esc(c.folder)}"><h2>${
+        esc(c.folder)
+      }: ${list.length} faces in ${photos} photos</h2>`,
+      `<div class="faces">${list.map((f) => img(f, 72)).join("")}</div></section>`,
+    );
+  }
+  out.push(
+    `<section id="unclustered"><h2>Faces that joined nobody: ${alone.length}</h2>`,
+    `<div class="faces">${alone.map((f) => img(f, 72)).join("")}</div></section>`,
+    `<section id="failed"><h2>Files that failed: ${data.failed.length}</h2>`,
+    data.failed.length
+      ? `<table><tr><th>file</th><th>problem</th></tr>${
+        data.failed.map((f) => `<tr><td>${esc(f.file)}</td><td>${esc(f.error)}</td></tr>`).join("")
+      }</table>`
+      : `<p class="muted">none</p>`,
+    data.skipped.length
+      ? `<h2>Skipped by the scan: ${data.skipped.length}</h2><table>${
+        data.skipped.map((s) => `<tr><td>${esc(s.path)}</td><td>${esc(s.problem)}</td></tr>`)
+          .join("")
+      }</table>`
+      : "",
+    data.without_faces.length
+      ? `<h2>Photos without a face: ${data.without_faces.length}</h2><p>${
+        data.without_faces.map(esc).join(", ")
+      }</p>`
+      : "",
+    `</section><section id="settings"><h2>Settings and timings</h2><table>`,
+    `<tr><td>model</td><td>${esc(data.model.name)} (${data.model.dims}-d${
+      data.model.flip ? ", mirrored average" : ""
+    })${data.model.about ? ` · ${esc(data.model.about)}` : ""}</td></tr>`,
+    `<tr><td>k, min_sim</td><td>${data.k}, ${data.min_sim}</td></tr>`,
+    ...Object.entries(data.seconds ?? {}).map(([s, v]) =>
+      `<tr><td>${esc(s)} (s)</td><td>${Number(v).toFixed(2)}</td></tr>`
+    ),
+    `</table></section></body></html>\n`,
+  );
+  return out.join("\n");
+}

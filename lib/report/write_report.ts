@@ -1,0 +1,89 @@
+/**
+ * Writes what people look at into an output folder: `report.html`, a contact sheet per
+ * person (`person_NNN/contact_sheet.png`, the most typical faces first) and `overview.png`
+ * (each person's most typical face, in person order).
+ *
+ * @module
+ */
+
+import { encodePng } from "../image/encode_png.ts";
+import { decodeImage } from "../image/decode.ts";
+import type { RgbImage } from "../image/types.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { contactSheet } from "./contact_sheet.ts";
+import { cropPath, renderReport, type ReportData, type ReportFace } from "./report_html.ts";
+
+/** What {@link writeReport} wrote, relative to the output folder. */
+export interface ReportFiles {
+  /** `report.html`. */
+  html: string;
+  /** One per person. */
+  contactSheets: string[];
+  /** `overview.png`, or null when there are no people. */
+  overview: string | null;
+}
+
+/** Faces on one contact sheet at most. */
+export const SHEET_FACES = 100;
+
+/**
+ * Writes the report, contact sheets and overview for a manifest whose crops are in place.
+ *
+ * @param out The output folder.
+ * @param data The manifest's fields.
+ * @param onProgress Called per contact sheet written.
+ * @returns The files written.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeReport } from "./write_report.ts";
+ * const manifest = JSON.parse(await Deno.readTextFile("photos_people/clusters.json"));
+ * await writeReport("photos_people", manifest);
+ * ```
+ */
+export async function writeReport(
+  out: string,
+  data: ReportData,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ReportFiles> {
+  const people = data.clusters.filter((c) => c.size >= 2).sort((a, b) => a.id - b.id);
+  const byFolder = new Map<string, ReportFace[]>();
+  for (const f of data.faces) {
+    const list = byFolder.get(f.folder) ?? [];
+    list.push(f);
+    byFolder.set(f.folder, list);
+  }
+  const crop = async (f: ReportFace): Promise<RgbImage | null> => {
+    const path = `${out}/${cropPath(f)}`;
+    try {
+      return await decodeImage(await Deno.readFile(path), path);
+    } catch {
+      return null; // a face whose crop was not written (e.g. an embeddings-only run)
+    }
+  };
+  const sheets: string[] = [];
+  const representatives: RgbImage[] = [];
+  for (let i = 0; i < people.length; i++) {
+    const c = people[i];
+    const faces = [...(byFolder.get(c.folder) ?? [])]
+      .sort((a, b) => b.similarity - a.similarity || a.id - b.id)
+      .slice(0, SHEET_FACES);
+    const chips = (await Promise.all(faces.map(crop))).filter((x): x is RgbImage => x !== null);
+    onProgress?.(i + 1, people.length);
+    if (chips.length === 0) continue;
+    representatives.push(chips[0]);
+    const rel = `${c.folder}/contact_sheet.png`;
+    await writeFileAtomic(`${out}/${rel}`, await encodePng(contactSheet(chips)));
+    sheets.push(rel);
+  }
+  let overview: string | null = null;
+  if (representatives.length) {
+    overview = "overview.png";
+    await writeFileAtomic(
+      `${out}/${overview}`,
+      await encodePng(contactSheet(representatives, { tile: 80, columns: 12 })),
+    );
+  }
+  await writeFileAtomic(`${out}/report.html`, renderReport(data));
+  return { html: "report.html", contactSheets: sheets, overview };
+}
