@@ -1,18 +1,48 @@
 /**
- * facecluster: cluster face embeddings into people with a k-nearest-neighbour similarity
- * graph and the Infomap map equation, as the Python seed (faiss + C++ Infomap) does, in
- * TypeScript.
+ * facecluster: find every face in a folder of photos, embed it, build a k-nearest-neighbour
+ * similarity graph (WGSL compute shaders on WebGPU, or WASM SIMD on the CPU), cluster it
+ * with the Infomap map equation, and evaluate against labels. Nothing here reads
+ * `Deno.args` or exits; long calls take progress callbacks and an `AbortSignal`.
+ *
+ * The main calls:
+ * - {@link clusterFolder}: a folder of photos in, people out (faces, clusters, timings,
+ *   metrics for a labeled folder); {@link Archive} writes them as one folder per person.
+ * - {@link embedFaces}: images (paths, bytes or RGB) to faces and unit vectors.
+ * - {@link buildKnnGraph}: vectors to kNN lists and the seed's links.
+ * - {@link infomap}: links to modules (the map equation, two-level).
+ * - {@link evaluate}: pairwise, BCubed and NMI of a clustering against labels.
  *
  * ```ts
- * import { clusterFeatures, evaluate } from "@facecluster/facecluster";
- * const data = new Float32Array([1, 0, 0.99, 0.1, 0, 1, 0.1, 0.99]);
- * const r = await clusterFeatures({ rows: 4, cols: 2, data }, { k: 2, minSim: 0.5 });
- * console.log(r.labels, evaluate(["a", "a", "b", "b"], r.labels).bcubed.f);
+ * import { buildKnnGraph, evaluate, infomap } from "@facecluster/facecluster";
+ * const vectors = new Float32Array([1, 0, 0.99, 0.1, 0, 1, 0.1, 0.99]);
+ * const { links } = await buildKnnGraph(vectors, { dims: 2, k: 2, device: "cpu" });
+ * const { modules } = infomap(links);
+ * console.log(evaluate(["a", "a", "b", "b"], Array.from(modules)).bcubed.f); // 1
+ * ```
+ *
+ * ```ts ignore
+ * import { clusterFolder } from "@facecluster/facecluster";
+ * const controller = new AbortController();
+ * const r = await clusterFolder("photos", {
+ *   onProgress: (stage, done, total) => console.log(stage, done, total),
+ *   signal: controller.signal,
+ * });
+ * console.log(`${r.numClusters} clusters of ${r.faces.length} faces`);
  * ```
  *
  * @module
  */
 
+export {
+  buildKnnGraph,
+  type BuildKnnGraphOptions,
+  type EmbeddedFace,
+  type EmbeddedFaces,
+  embedFaces,
+  type EmbedFacesOptions,
+  type ImageInput,
+  type KnnGraphResult,
+} from "./lib/api.ts";
 export { InputError } from "./lib/errors.ts";
 export { encodeNpy, type Matrix, parseNpy, readNpy } from "./lib/io/npy.ts";
 export { parseLabels, readLabels } from "./lib/io/labels.ts";
@@ -78,3 +108,26 @@ export {
   type RemoteFile,
 } from "./lib/embed/download.ts";
 export { defaultModel, isModelAvailable, MOBILEFACENET, MODELS } from "./lib/embed/models.ts";
+export { modelKey } from "./lib/embed/models.ts";
+export { type EmbedderOptions } from "./lib/embed/embedder.ts";
+export { modelFromFile, type ModelSidecar } from "./lib/embed/model_file.ts";
+export {
+  inspectModel,
+  type OnnxModelInfo,
+  type OnnxValueInfo,
+  type PreparedModel,
+  prepareModel,
+  type PrepareOptions,
+} from "./lib/onnx/prepare.ts";
+export { type CachedDetection, FaceCache } from "./lib/cache/face_cache.ts";
+export { verification, type VerificationResult } from "./lib/metrics/verification.ts";
+export { Progress, type ProgressOptions } from "./lib/progress/progress.ts";
+export {
+  cropPath,
+  renderReport,
+  type ReportData,
+  type ReportFace,
+} from "./lib/report/report_html.ts";
+export { type ReportFiles, SHEET_FACES, writeReport } from "./lib/report/write_report.ts";
+export { contactSheet, type ContactSheetOptions } from "./lib/report/contact_sheet.ts";
+export { encodePng } from "./lib/image/encode_png.ts";

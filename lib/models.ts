@@ -5,6 +5,8 @@
  * @module
  */
 
+import { readAsset } from "./io/asset.ts";
+
 /**
  * The bytes of a file in `models/`.
  *
@@ -19,8 +21,5 @@
  * ```
  */
 export async function loadModelFile(file: string): Promise<Uint8Array> {
-  const url = new URL(`../models/${file}`, import.meta.url);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot load model ${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  return await readAsset(new URL(`../models/${file}`, import.meta.url));
 }

@@ -39,6 +39,8 @@ export class FaceCache {
   #vectors: string;
 
   /**
+   * Opens (lazily: nothing is created until the first write) a cache folder.
+   *
    * @param dir The cache folder (created on first write).
    * @param detectorKey Names the detector and its settings.
    * @param modelKey Names the embedding model's weights and how it is run (e.g. mirrored).

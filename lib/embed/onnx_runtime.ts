@@ -6,7 +6,8 @@
  * @module
  */
 
-import * as ort from "onnxruntime-web";
+// deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works when imported by URL
+import * as ort from "npm:onnxruntime-web@1.30.0";
 import { acquireGpu } from "../gpu/device.ts";
 
 ort.env.wasm.numThreads = 1;
@@ -75,7 +76,11 @@ export async function loadOnnxModel(
   externalData: { path: string; data: Uint8Array }[] = [],
 ): Promise<OnnxModel> {
   // the WebGPU build is a separate module of onnxruntime-web, loaded on demand
-  const rt: typeof ort = device === "webgpu" ? await import("onnxruntime-web/webgpu") : ort;
+  let rt: typeof ort = ort;
+  if (device === "webgpu") {
+    // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
+    rt = await import("npm:onnxruntime-web@1.30.0/webgpu");
+  }
   if (device === "webgpu") rt.env.wasm.numThreads = 1;
   const session = await rt.InferenceSession.create(bytes, {
     executionProviders: [device],

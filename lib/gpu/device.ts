@@ -4,6 +4,8 @@
  * @module
  */
 
+import { readAsset } from "../io/asset.ts";
+
 /** An acquired WebGPU device and what it runs on. */
 export interface GpuContext {
   /** The adapter. */
@@ -100,8 +102,7 @@ function quietMesa(): void {
  * ```
  */
 export async function loadShader(name: string): Promise<string> {
-  const url = new URL(`../../shaders/${name}`, import.meta.url);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot load shader ${url}: HTTP ${res.status}`);
-  return await res.text();
+  return new TextDecoder().decode(
+    await readAsset(new URL(`../../shaders/${name}`, import.meta.url)),
+  );
 }

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { decode as imagescriptDecode, Image } from "imagescript";
+// deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works when imported by URL
+import { decode as imagescriptDecode, Image } from "npm:imagescript@1.3.1";
 import { InputError } from "../errors.ts";
 import { exifOrientation } from "./exif.ts";
 import { decodePnm, readPnmHeader } from "./pnm.ts";

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { Image } from "imagescript";
+// deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works when imported by URL
+import { Image } from "npm:imagescript@1.3.1";
 import type { RgbImage } from "./types.ts";
 
 /**

@@ -66,6 +66,8 @@ export class Progress {
   #total = 0;
 
   /**
+   * Makes a reporter; nothing is written until the first update.
+   *
    * @param options Terminal or not, output, clock.
    */
   constructor(options: ProgressOptions = {}) {
