@@ -151,3 +151,17 @@ console.log(JSON.stringify({
     }
   },
 });
+
+Deno.test("library: deno publish --dry-run passes (licence, pinned npm versions, no slow types)", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text);
+  assert(text.includes("Dry run complete"), text);
+  for (const shipped of ["models/dlib_resnet.onnx", "shaders/knn_topk.wgsl", "mod.ts"]) {
+    assert(text.includes(shipped), `${shipped} not in the package`);
+  }
+});
