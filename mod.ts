@@ -131,3 +131,4 @@ export {
 export { type ReportFiles, SHEET_FACES, writeReport } from "./lib/report/write_report.ts";
 export { contactSheet, type ContactSheetOptions } from "./lib/report/contact_sheet.ts";
 export { encodePng } from "./lib/image/encode_png.ts";
+export { resizeBilinear } from "./lib/image/transform.ts";

@@ -41,6 +41,7 @@ Deno.test({
           "--output",
           `${out}/executed.ipynb`,
           "--ExecutePreprocessor.timeout=900",
+          "--ExecutePreprocessor.iopub_timeout=60",
         ],
         cwd: `${ROOT}examples`,
       }).output();
@@ -68,7 +69,8 @@ Deno.test({
       assert(imgs.length >= 2 * people, `${imgs.length} PNG faces`);
       const md = outputs.map((o) => o.data?.["text/markdown"]?.join("") ?? "").join("");
       const bcubed = md.match(/\| BCubed \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|/);
-      assert(bcubed && Number(bcubed[1]) >= 0.9, md);
+      assert(bcubed && Number(bcubed[1]) >= 0.9, `markdown: ${md}; ${text}`);
+      assert(text.includes("done: 40 faces"), text);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -9,6 +9,7 @@
  */
 
 import { InputError } from "../errors.ts";
+import { WebWorker } from "../web_worker.ts";
 import type { Matrix } from "../io/npy.ts";
 import { mergeSortedLists, ROW_BLOCK, SymmetricTopK } from "./cpu_kernel.ts";
 import type { KnnBackend, KnnGraph, KnnSearchOptions } from "./types.ts";
@@ -22,13 +23,6 @@ export interface CpuKnnOptions {
   /** Bytes of per-worker heaps the symmetric path may use. @default 2 GiB */
   heapBudgetBytes?: number;
 }
-
-/**
- * The web Worker constructor, taken when this module loads: onnxruntime-web's WASM start-up
- * (its Node build, which Deno gets) replaces `globalThis.Worker` with Node's worker_threads
- * Worker, in which a web worker script does not run.
- */
-const WebWorker: typeof Worker = globalThis.Worker;
 
 /** Below this many multiply-adds the search runs on the calling thread. */
 const INLINE_WORK = 2e8;

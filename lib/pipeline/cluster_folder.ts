@@ -9,13 +9,14 @@ import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import { clusterFeatures } from "../cluster/cluster_features.ts";
 import { FaceCache } from "../cache/face_cache.ts";
-import { type DetectedFace, FaceDetector } from "../detect/detector.ts";
+import { FaceDetector } from "../detect/detector.ts";
 import { FaceEmbedder } from "../embed/embedder.ts";
 import type { InferenceDevice } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
 import { sha256Hex } from "../io/hash.ts";
+import { FacePool } from "./face_pool.ts";
+import { type PhotoFaces, photoFaces } from "./photo_faces.ts";
 import { InputError } from "../errors.ts";
-import { decodeImage } from "../image/decode.ts";
 import type { RgbImage } from "../image/types.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { type ClusteringMetrics, evaluate } from "../metrics/metrics.ts";
@@ -49,7 +50,10 @@ export interface FailedFile {
   error: string;
 }
 
-/** Seconds per stage. */
+/**
+ * Seconds per stage. With face workers, `decode`, `detect`, `align` and `embed` are summed
+ * over the workers (thread seconds); `total` is wall-clock time.
+ */
 export interface PipelineSeconds {
   /** Walking the folder. */
   scan: number;
@@ -101,6 +105,11 @@ export interface ClusterFolderOptions {
    * that a re-run skips detection and embedding. Off unless given.
    */
   faceCache?: string;
+  /**
+   * Face workers (decode, detect, align, embed in parallel; WASM only).
+   * @default navigator.hardwareConcurrency
+   */
+  workers?: number;
   /** Folders left out of the scan (the output folder). */
   exclude?: string[];
   /** Receives each face's aligned chip as it is made (to write crops without keeping them). */
@@ -198,7 +207,21 @@ export async function clusterFolder(
   seconds.scan = took();
   const inference = options.inference ?? "wasm";
   const flip = options.flip ?? false;
-  const [detector, embedder] = await Promise.all([
+  // WASM: a pool of face workers (one-thread sessions each); WebGPU or workers = 0: here
+  const workers = inference === "webgpu"
+    ? 0
+    : Math.max(0, options.workers ?? navigator.hardwareConcurrency ?? 1);
+  if (model.remote) {
+    // a download is fetched (and checked) once, before any worker wants it
+    await FaceEmbedder.load(model, { cacheDir: options.cacheDir }).then((e) => e.release());
+  }
+  const pool = workers > 0
+    ? await FacePool.start(Math.min(workers, Math.max(1, scan.images.length)), model, {
+      cacheDir: options.cacheDir,
+      flip,
+    })
+    : null;
+  const [detector, embedder] = pool ? [null, null] : await Promise.all([
     FaceDetector.load(inference),
     FaceEmbedder.load(model, { batch: 16, device: inference, cacheDir: options.cacheDir, flip }),
   ]);
@@ -215,91 +238,107 @@ export async function clusterFolder(
   const failed: FailedFile[] = [];
   const noFace: string[] = [];
   const centralFace = new Map<number, string>(); // face id → label, for evaluation
+  const wantChips = options.onChip !== undefined;
+
+  /** One photo, start to end except the bookkeeping; runs ahead of the in-order consumer. */
+  type Outcome =
+    | { ok: PhotoFaces; hash: string; cachedFaces: boolean; cachedVectors: boolean }
+    | { error: string };
+  const process = async (i: number): Promise<Outcome> => {
+    const entry = scan.images[i];
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(entry.path);
+    } catch (e) {
+      return { error: `cannot read: ${(e as Error).message}` };
+    }
+    const hash = cache ? await sha256Hex(bytes) : "";
+    const hit = cache ? await cache.getFaces(hash) : null;
+    let vectors = hit && cache ? await cache.getVectors(hash, hit.faces.length * dims) : null;
+    if (hit?.faces.length === 0) vectors = new Float32Array(0);
+    const photoOptions = {
+      maxPixels: options.maxPixels,
+      minConfidence: options.minConfidence,
+      minFaceSize: options.minFaceSize,
+      cached: hit,
+      embed: vectors === null,
+      chips: wantChips,
+    };
+    try {
+      const r = hit && vectors && !(wantChips && hit.faces.length)
+        ? {
+          ...hit,
+          vectors,
+          chips: [],
+          seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
+        }
+        : pool
+        ? await pool.run(bytes, entry.relative, photoOptions)
+        : await photoFaces(bytes, entry.relative, detector!, embedder!, photoOptions);
+      if (vectors) r.vectors = vectors;
+      return { ok: r, hash, cachedFaces: hit !== null, cachedVectors: vectors !== null };
+    } catch (e) {
+      if (e instanceof InputError) return { error: e.problem };
+      throw e;
+    }
+  };
+
   try {
+    // photos in flight: a few per worker, so that memory stays bounded (a few photos' pixels)
+    const window = pool ? 2 * pool.size : 1;
+    const inFlight = new Map<number, Promise<Outcome>>();
+    let next = 0;
     for (let i = 0; i < scan.images.length; i++) {
       options.signal?.throwIfAborted();
-      const entry = scan.images[i];
+      while (next < scan.images.length && next < i + window) {
+        const p = process(next);
+        p.catch(() => {}); // awaited in order below
+        inFlight.set(next++, p);
+      }
       progress("faces", i, scan.images.length);
-      lap = performance.now();
-      let bytes: Uint8Array;
-      try {
-        bytes = await Deno.readFile(entry.path);
-      } catch (e) {
-        failed.push({ file: entry.relative, error: `cannot read: ${(e as Error).message}` });
-        seconds.decode += took();
+      const entry = scan.images[i];
+      const outcome = await inFlight.get(i)!;
+      inFlight.delete(i);
+      if ("error" in outcome) {
+        failed.push({ file: entry.relative, error: outcome.error });
         continue;
       }
-      const hash = cache ? await sha256Hex(bytes) : "";
-      const hit = cache ? await cache.getFaces(hash) : null;
-      let cachedVectors = hit && cache
-        ? await cache.getVectors(hash, hit.faces.length * dims)
-        : null;
-      if (hit?.faces.length === 0) cachedVectors = new Float32Array(0);
-      let img: RgbImage | null = null;
-      if (!hit || !cachedVectors || (options.onChip && hit.faces.length > 0)) {
-        try {
-          img = await decodeImage(bytes, entry.relative, { maxPixels: options.maxPixels });
-        } catch (e) {
-          failed.push({
-            file: entry.relative,
-            error: e instanceof InputError ? e.problem : (e as Error).message,
-          });
-          seconds.decode += took();
-          continue;
-        }
+      const r = outcome.ok;
+      for (const k of ["decode", "detect", "align", "embed"] as const) seconds[k] += r.seconds[k];
+      if (cache && !outcome.cachedFaces) {
+        await cache.putFaces(outcome.hash, { width: r.width, height: r.height, faces: r.faces });
       }
-      seconds.decode += took();
-      let found: DetectedFace[];
-      let width: number, height: number;
-      if (hit) {
-        ({ faces: found, width, height } = hit);
-      } else {
-        found = await detector.detect(img!, {
-          minConfidence: options.minConfidence,
-          minFaceSize: options.minFaceSize,
-        });
-        ({ width, height } = img!);
-        await cache?.putFaces(hash, { width, height, faces: found });
-      }
-      seconds.detect += took();
-      if (found.length === 0) {
+      if (cache && !outcome.cachedVectors) await cache.putVectors(outcome.hash, r.vectors);
+      if (r.faces.length === 0) {
         noFace.push(entry.relative);
         continue;
       }
-      const chips = img ? found.map((f) => embedder.chip(img!, f.landmarks)) : [];
-      seconds.align += took();
-      let vectors = cachedVectors;
-      if (!vectors) {
-        vectors = await embedder.embedChips(chips);
-        await cache?.putVectors(hash, vectors);
-      }
-      seconds.embed += took();
       let nearest = -1, nearestD = Infinity;
-      for (let f = 0; f < found.length; f++) {
-        const b = found[f].box;
+      for (let f = 0; f < r.faces.length; f++) {
+        const b = r.faces[f].box;
         const rec: FaceRecord = {
           id: faces.length,
           file: entry.relative,
           box: b,
-          score: found[f].score,
-          points: fivePoints(found[f].landmarks),
+          score: r.faces[f].score,
+          points: fivePoints(r.faces[f].landmarks),
           cluster: -1,
           similarity: 0,
           label: null,
         };
         faces.push(rec);
-        vectorRows.push(vectors.slice(f * dims, (f + 1) * dims));
-        if (chips[f]) await options.onChip?.(rec, chips[f]);
-        const d = Math.hypot(b.x + b.width / 2 - width / 2, b.y + b.height / 2 - height / 2);
+        vectorRows.push(r.vectors.slice(f * dims, (f + 1) * dims));
+        if (r.chips[f]) await options.onChip?.(rec, r.chips[f]);
+        const d = Math.hypot(b.x + b.width / 2 - r.width / 2, b.y + b.height / 2 - r.height / 2);
         if (d < nearestD) [nearest, nearestD] = [rec.id, d];
       }
       if (entry.label !== null) centralFace.set(nearest, entry.label);
-      seconds.align += took();
     }
     progress("faces", scan.images.length, scan.images.length);
   } finally {
-    await Promise.all([detector.release(), embedder.release()]);
+    await Promise.all([detector?.release(), embedder?.release(), pool?.close()]);
   }
+  lap = performance.now();
   const n = faces.length;
   const vectors = new Float32Array(n * dims);
   vectorRows.forEach((v, i) => vectors.set(v, i * dims));

@@ -1,0 +1,99 @@
+/**
+ * What happens to one photo: decode, detect, align, embed, with seconds per stage. The same
+ * code runs on the calling thread and in the face workers (`face_pool.ts`).
+ *
+ * @module
+ */
+
+import type { CachedDetection } from "../cache/face_cache.ts";
+import type { DetectedFace, FaceDetector } from "../detect/detector.ts";
+import type { FaceEmbedder } from "../embed/embedder.ts";
+import { decodeImage } from "../image/decode.ts";
+import type { RgbImage } from "../image/types.ts";
+
+/** Settings of {@link photoFaces}. */
+export interface PhotoFacesOptions {
+  /** Images with more pixels are refused before decoding. */
+  maxPixels?: number;
+  /** Smallest detector score kept. */
+  minConfidence?: number;
+  /** Smallest face (shorter box side, pixels). */
+  minFaceSize?: number;
+  /** Faces already found in this photo (from the face cache): detection is skipped. */
+  cached?: CachedDetection | null;
+  /** Embed the faces (false when the vectors are cached). @default true */
+  embed?: boolean;
+  /** Return the aligned chips. @default false */
+  chips?: boolean;
+}
+
+/** What {@link photoFaces} found in one photo. */
+export interface PhotoFaces {
+  /** Decoded (upright) width. */
+  width: number;
+  /** Decoded height. */
+  height: number;
+  /** The faces. */
+  faces: DetectedFace[];
+  /** Their unit vectors (empty when not embedded). */
+  vectors: Float32Array;
+  /** Their aligned chips (when asked for). */
+  chips: RgbImage[];
+  /** Seconds per stage. */
+  seconds: { decode: number; detect: number; align: number; embed: number };
+}
+
+/**
+ * Decodes a photo, finds its faces (unless cached), aligns and embeds them.
+ *
+ * @param bytes The file's bytes.
+ * @param name The name used in errors.
+ * @param detector The face detector.
+ * @param embedder The embedder.
+ * @param options Limits, cache hit, what to return.
+ * @returns The faces, vectors, chips and timings.
+ * @throws {InputError} When the image cannot be decoded (naming it).
+ *
+ * @example
+ * ```ts ignore
+ * const r = await photoFaces(await Deno.readFile("a.jpg"), "a.jpg", detector, embedder);
+ * console.log(r.faces.length, r.seconds);
+ * ```
+ */
+export async function photoFaces(
+  bytes: Uint8Array,
+  name: string,
+  detector: FaceDetector,
+  embedder: FaceEmbedder,
+  options: PhotoFacesOptions = {},
+): Promise<PhotoFaces> {
+  const seconds = { decode: 0, detect: 0, align: 0, embed: 0 };
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now(), s = (now - t) / 1000;
+    t = now;
+    return s;
+  };
+  const cached = options.cached ?? null;
+  const embed = options.embed ?? true;
+  const needImage = !cached || (cached.faces.length > 0 && (embed || options.chips));
+  const img = needImage ? await decodeImage(bytes, name, { maxPixels: options.maxPixels }) : null;
+  seconds.decode = lap();
+  const faces = cached ? cached.faces : await detector.detect(img!, {
+    minConfidence: options.minConfidence,
+    minFaceSize: options.minFaceSize,
+  });
+  seconds.detect = lap();
+  const chips = img && faces.length ? faces.map((f) => embedder.chip(img, f.landmarks)) : [];
+  seconds.align = lap();
+  const vectors = embed && chips.length ? await embedder.embedChips(chips) : new Float32Array(0);
+  seconds.embed = lap();
+  return {
+    width: cached?.width ?? img!.width,
+    height: cached?.height ?? img!.height,
+    faces,
+    vectors,
+    chips: options.chips ? chips : [],
+    seconds,
+  };
+}
