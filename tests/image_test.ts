@@ -173,3 +173,34 @@ Deno.test("image: affine warp and bilinear resize", () => {
   };
   assertEquals(Array.from(resizeBilinear(stripes, 2, 1).data), [100, 100, 100, 100, 100, 100]);
 });
+
+Deno.test("image: sharp and imagescript decode the same pixels (PNG exact, JPEG and alpha within rounding)", async () => {
+  const { activeDecoder } = await import("../lib/image/decode.ts");
+  if ((await activeDecoder()) !== "sharp") {
+    console.log("SKIP: sharp does not load on this platform; imagescript decodes everything");
+    return;
+  }
+  const src = patternImage(64, 48);
+  const png = await encodePng(src);
+  const translucent = await encodePng(src, new Uint8Array(64 * 48).fill(200));
+  const jpeg = await encodeJpeg(src);
+  const decodeBoth = async (b: Uint8Array, name: string) => {
+    const a = await decodeImage(b, name);
+    Deno.env.set("FACECLUSTER_DECODER", "imagescript");
+    try {
+      assertEquals(await activeDecoder(), "imagescript");
+      return [a, await decodeImage(b, name)];
+    } finally {
+      Deno.env.delete("FACECLUSTER_DECODER");
+    }
+  };
+  const [p1, p2] = await decodeBoth(png, "a.png");
+  assertEquals([p1.width, p1.height], [64, 48]);
+  assertEquals([...p1.data], [...p2.data]);
+  const [t1, t2] = await decodeBoth(translucent, "t.png");
+  assert(t1.data.every((v, i) => Math.abs(v - t2.data[i]) <= 1), "alpha over white within 1");
+  const [j1, j2] = await decodeBoth(jpeg, "a.jpg");
+  let sum = 0;
+  for (let i = 0; i < j1.data.length; i++) sum += Math.abs(j1.data[i] - j2.data[i]);
+  assert(sum / j1.data.length < 2, `mean |Δ| ${sum / j1.data.length}`);
+});
