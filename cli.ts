@@ -290,7 +290,15 @@ async function photosCommand(args: string[]): Promise<number> {
   try {
     const knn = await createKnnBackend(device, { onNotice: say });
     const { device: inference, adapter } = await chooseInferenceDevice(device);
-    say(`face models: ${inference === "webgpu" ? `WebGPU on ${adapter}` : "WASM on the CPU"}`);
+    say(
+      `face models: ${
+        inference === "webgpu"
+          ? `WebGPU on ${adapter}`
+          : inference === "native"
+          ? "onnxruntime-node on the CPU"
+          : "WASM on the CPU (face workers)"
+      }`,
+    );
     const model = givenModel ?? await defaultModel(cacheDir, say);
     const result = await clusterFolder(input, {
       model,
@@ -333,6 +341,7 @@ async function photosCommand(args: string[]): Promise<number> {
       k: result.settings.k,
       min_sim: result.settings.minSim,
       knn_backend: result.knnBackend,
+      inference,
       seconds,
       ...(values.evaluate
         ? { evaluated_faces: result.evaluation?.faces ?? 0, ...(metrics ? { metrics } : {}) }

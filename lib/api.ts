@@ -12,7 +12,7 @@ import { fivePoints } from "./align/templates.ts";
 import { FaceDetector } from "./detect/detector.ts";
 import { FaceEmbedder } from "./embed/embedder.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "./embed/models.ts";
-import type { InferenceDevice } from "./embed/onnx_runtime.ts";
+import { type InferenceDevice, nativeInferenceAvailable } from "./embed/onnx_runtime.ts";
 import { InputError } from "./errors.ts";
 import { decodeImage } from "./image/decode.ts";
 import type { RgbImage } from "./image/types.ts";
@@ -29,7 +29,7 @@ export type ImageInput = string | Uint8Array | RgbImage;
 export interface EmbedFacesOptions {
   /** The embedding model. @default DLIB_RESNET */
   model?: EmbeddingModel;
-  /** Execution provider of the face models. @default "wasm" */
+  /** Execution provider of the face models. @default "native" where it loads, else "wasm" */
   device?: InferenceDevice;
   /** Where downloaded models are cached. @default modelCacheDir() */
   cacheDir?: string;
@@ -107,7 +107,7 @@ export async function embedFaces(
   options: EmbedFacesOptions = {},
 ): Promise<EmbeddedFaces> {
   const model = options.model ?? DLIB_RESNET;
-  const device = options.device ?? "wasm";
+  const device = options.device ?? ((await nativeInferenceAvailable()) ? "native" : "wasm");
   options.signal?.throwIfAborted();
   const [detector, embedder] = await Promise.all([
     FaceDetector.load(device),

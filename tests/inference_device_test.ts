@@ -1,5 +1,9 @@
 import { acquireGpu } from "../lib/gpu/device.ts";
-import { chooseInferenceDevice, loadOnnxModel } from "../lib/embed/onnx_runtime.ts";
+import {
+  chooseInferenceDevice,
+  loadOnnxModel,
+  nativeInferenceAvailable,
+} from "../lib/embed/onnx_runtime.ts";
 import { loadModelFile } from "../lib/models.ts";
 import { assert, assertEquals } from "./shared.ts";
 
@@ -9,11 +13,34 @@ if (!gpu) {
 }
 gpu?.device.destroy();
 
-Deno.test("inference: --device cpu is WASM; auto takes WebGPU only on a hardware adapter", async () => {
-  assertEquals((await chooseInferenceDevice("cpu")).device, "wasm");
+Deno.test("inference: --device cpu is native (else WASM); auto takes WebGPU only on a hardware adapter", async () => {
+  const cpu = (await nativeInferenceAvailable()) ? "native" : "wasm";
+  if (cpu === "wasm") console.log("SKIP native: onnxruntime-node does not load here");
+  assertEquals((await chooseInferenceDevice("cpu")).device, cpu);
   const hw = await acquireGpu({ allowSoftware: false });
   hw?.device.destroy();
-  assertEquals((await chooseInferenceDevice("auto")).device, hw ? "webgpu" : "wasm");
+  assertEquals((await chooseInferenceDevice("auto")).device, hw ? "webgpu" : cpu);
+});
+
+Deno.test("inference: native onnxruntime gives the WASM provider's landmarks and descriptors", async () => {
+  if (!(await nativeInferenceAvailable())) return;
+  for (
+    const [file, output, size] of [
+      ["face_landmark_68.onnx", "landmarks", 112],
+      ["dlib_resnet.onnx", "descriptor", 150],
+    ] as const
+  ) {
+    const bytes = await loadModelFile(file);
+    const x = new Float32Array(3 * 3 * size * size).map((_, i) => (i * 37) % 255);
+    const wasm = await loadOnnxModel(bytes, "image", "wasm");
+    const native = await loadOnnxModel(bytes, "image", "native");
+    const a = (await wasm.run(x, [3, 3, size, size]))[output].data;
+    const b = (await native.run(x, [3, 3, size, size]))[output].data;
+    await Promise.all([wasm.release(), native.release()]);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    assert(worst < 1e-4, `${file}: native and WASM differ by ${worst}`);
+  }
 });
 
 Deno.test({

@@ -119,6 +119,21 @@ Deno.test({
     const kinds = [];
     for await (const e of Deno.readDir(`${faceCache}/embeddings`)) kinds.push(e.name);
     assertEquals(kinds.sort(), ["dlib-46addda878a6", "dlib-46addda878a6-flip"]);
+    // the WASM face workers (where native inference is the default) find the same faces and
+    // embeddings (cosine > 0.999) and the same clusters
+    const wasm = await run([...args], { FACECLUSTER_INFERENCE: "wasm" });
+    assertEquals(wasm.code, 0, wasm.stderr);
+    const j4 = JSON.parse(wasm.stdout);
+    assertEquals([j4.inference, j4.faces, j4.metrics], ["wasm", j.faces, j.metrics]);
+    const npy4 = await Deno.readFile(`${out}/embeddings.npy`);
+    const a = new Float32Array(npy.slice(128).buffer), b = new Float32Array(npy4.slice(128).buffer);
+    let worst = 1;
+    for (let r = 0; r < a.length / 128; r++) {
+      let d = 0;
+      for (let t = 0; t < 128; t++) d += a[r * 128 + t] * b[r * 128 + t];
+      worst = Math.min(worst, d);
+    }
+    assert(worst > 0.999, `embeddings differ: lowest cosine ${worst}`);
     await Deno.remove(out, { recursive: true });
     await Deno.remove(faceCache, { recursive: true });
   },

@@ -11,7 +11,7 @@ import { clusterFeatures } from "../cluster/cluster_features.ts";
 import { FaceCache } from "../cache/face_cache.ts";
 import { FaceDetector } from "../detect/detector.ts";
 import { FaceEmbedder } from "../embed/embedder.ts";
-import type { InferenceDevice } from "../embed/onnx_runtime.ts";
+import { type InferenceDevice, nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { FacePool } from "./face_pool.ts";
@@ -88,7 +88,10 @@ export interface ClusterFolderOptions {
   minSim?: number;
   /** kNN implementation (e.g. from `createKnnBackend`). @default CPU */
   knn?: KnnBackend;
-  /** Execution provider of the face models (see `chooseInferenceDevice`). @default "wasm" */
+  /**
+   * Execution provider of the face models (see `chooseInferenceDevice`).
+   * @default "native" where onnxruntime-node loads, else "wasm"
+   */
   inference?: InferenceDevice;
   /** Where downloaded models are cached. @default modelCacheDir() */
   cacheDir?: string;
@@ -205,10 +208,11 @@ export async function clusterFolder(
     onImage: () => progress("scan", ++imagesFound, 0),
   });
   seconds.scan = took();
-  const inference = options.inference ?? "wasm";
+  const inference = options.inference ?? ((await nativeInferenceAvailable()) ? "native" : "wasm");
   const flip = options.flip ?? false;
-  // WASM: a pool of face workers (one-thread sessions each); WebGPU or workers = 0: here
-  const workers = inference === "webgpu"
+  // WASM: a pool of face workers (one-thread sessions each); native (its own threads),
+  // WebGPU or workers = 0: here
+  const workers = inference !== "wasm"
     ? 0
     : Math.max(0, options.workers ?? navigator.hardwareConcurrency ?? 1);
   if (model.remote) {
