@@ -48,6 +48,8 @@ for (const name of datasets) {
     await archive.write(r, { seconds: r.seconds });
     const write = (performance.now() - t1) / 1000, wall = (performance.now() - t0) / 1000;
     const s = r.seconds;
+    const m = r.evaluation?.metrics;
+    const metrics = m ? `${m.bcubed.f.toFixed(4)} / ${m.nmi.toFixed(4)}` : "–";
     console.log(
       `| ${name} | ${r.photos.length} | ${r.faces.length} | ${
         mode === "native" ? "onnxruntime-node" : `WASM, ${workers} worker(s)`
@@ -55,7 +57,7 @@ for (const name of datasets) {
         f(s.align)
       } | ${f(s.embed)} | ${s.knn.toFixed(2)} | ${s.links.toFixed(3)} | ${s.infomap.toFixed(2)} | ${
         f(write)
-      } |`,
+      } | ${metrics} |`,
     );
     await Deno.remove(out, { recursive: true });
   }
