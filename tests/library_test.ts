@@ -3,7 +3,17 @@
 // clusterFolder) with progress and cancellation.
 
 import { buildKnnGraph, embedFaces, evaluate, infomap } from "../mod.ts";
+import { nativeInferenceAvailable } from "../lib/embed/onnx_runtime.ts";
 import { assert, assertEquals, hasShared, SHARED } from "./shared.ts";
+
+// onnxruntime-node is a native addon, which a process can load in one isolate only: loading
+// it again in a second test module's isolate crashes the test process. tests/
+// inference_device_test.ts is the module that runs it in-process; here the in-process calls
+// take the WASM path (decided on this module's first use, then the variable is dropped so
+// that the subprocesses below choose as users' runs do).
+Deno.env.set("FACECLUSTER_INFERENCE", "wasm");
+assertEquals(await nativeInferenceAvailable(), false);
+Deno.env.delete("FACECLUSTER_INFERENCE");
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BBT = `${SHARED}faces/bbt_faceapi`;

@@ -18,3 +18,21 @@ for args in "100000 512 32" "1000000 512 80"; do
   deno run -A --cached-only bench/gpu_bench.ts "$1" "$2" "$3" /tmp/feats_$1.npy 2>&1 | tee -a "$log"
   PYTHONUNBUFFERED=1 python3 bench/gpu_torch.py /tmp/feats_$1.npy "$3" 2>&1 | tee -a "$log"
 done
+# Face models on WebGPU beside native CPU inference (bench/gpu_embed.ts). Needs the npm
+# packages it imports in DENO_DIR (carry a DENO_DIR holding onnxruntime-web, trimmed to its
+# WebGPU bundle and asyncify WASM, and imagescript, as .gpu/deno_dir.tar.xz); the native CPU
+# figure comes from onnxruntime-node when carried, else from Python onnxruntime below.
+if [ -f .gpu/deno_dir.tar.xz ]; then
+  tar -xJf .gpu/deno_dir.tar.xz -C "$DENO_DIR"
+  deno run -A --cached-only bench/gpu_embed.ts --faces 8192 --batches 16,64,256,1024 2>&1 | tee -a "$log"
+fi
+python3 - <<'PY' 2>&1 | tee -a "$log"
+import json, os, time, numpy as np, onnxruntime as ort
+s = ort.InferenceSession("models/dlib_resnet.onnx", providers=["CPUExecutionProvider"])
+x = np.random.default_rng(0).uniform(0, 255, (64, 3, 150, 150)).astype(np.float32)
+s.run(None, {"image": x})
+t = time.time(); n = 0
+while time.time() - t < 10:
+    s.run(None, {"image": x}); n += 64
+print(json.dumps({"model": "dlib", "device": "onnxruntime (Python) CPU", "threads": os.cpu_count(), "faces_per_s": round(n / (time.time() - t), 1)}))
+PY
