@@ -284,8 +284,8 @@ async function photosCommand(args: string[]): Promise<number> {
   const out = values.out ?? defaultOutput(input);
   const archive = await Archive.open(input, out, { link, force: values.force });
   const progress = quiet ? null : new Progress();
-  const onProgress = (stage: string, done: number, total: number) =>
-    progress?.update(stage, done, total);
+  const onProgress = (stage: string, done: number, total: number, detail?: string) =>
+    progress?.update(stage, done, total, detail);
   const t0 = performance.now();
   try {
     const knn = await createKnnBackend(device, { onNotice: say });

@@ -75,8 +75,16 @@ export interface PipelineSeconds {
   total: number;
 }
 
-/** Progress of a stage: `done` of `total` items. */
-export type ProgressCallback = (stage: string, done: number, total: number) => void;
+/**
+ * Progress of a stage: `done` of `total` items (`total` 0: not known yet); for `faces`, the
+ * detail tells the seconds spent so far in decode, detect, align and embed.
+ */
+export type ProgressCallback = (
+  stage: string,
+  done: number,
+  total: number,
+  detail?: string,
+) => void;
 
 /** Options of {@link clusterFolder}. */
 export interface ClusterFolderOptions {
@@ -243,6 +251,9 @@ export async function clusterFolder(
   const noFace: string[] = [];
   const centralFace = new Map<number, string>(); // face id → label, for evaluation
   const wantChips = options.onChip !== undefined;
+  const faceStages = () =>
+    (["decode", "detect", "align", "embed"] as const)
+      .map((k) => `${k} ${seconds[k].toFixed(0)} s`).join(", ");
 
   /** One photo, start to end except the bookkeeping; runs ahead of the in-order consumer. */
   type Outcome =
@@ -299,7 +310,7 @@ export async function clusterFolder(
         p.catch(() => {}); // awaited in order below
         inFlight.set(next++, p);
       }
-      progress("faces", i, scan.images.length);
+      progress("faces", i, scan.images.length, faceStages());
       const entry = scan.images[i];
       const outcome = await inFlight.get(i)!;
       inFlight.delete(i);
@@ -338,7 +349,7 @@ export async function clusterFolder(
       }
       if (entry.label !== null) centralFace.set(nearest, entry.label);
     }
-    progress("faces", scan.images.length, scan.images.length);
+    progress("faces", scan.images.length, scan.images.length, faceStages());
   } finally {
     await Promise.all([detector?.release(), embedder?.release(), pool?.close()]);
   }

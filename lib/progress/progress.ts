@@ -64,6 +64,7 @@ export class Progress {
   #last = -Infinity;
   #done = 0;
   #total = 0;
+  #detail = "";
 
   /**
    * Makes a reporter; nothing is written until the first update.
@@ -87,9 +88,10 @@ export class Progress {
       return `${this.#stage}: ${this.#done} ${unit}${final ? ` in ${secs.toFixed(1)} s` : ""}`;
     }
     const head = `${this.#stage}: ${this.#done}/${this.#total} ${unit}`;
-    if (final) return `${head} in ${secs.toFixed(1)} s (${rate.toFixed(1)}/s)`;
+    const more = this.#detail ? `; ${this.#detail}` : "";
+    if (final) return `${head} in ${secs.toFixed(1)} s (${rate.toFixed(1)}/s${more})`;
     const left = rate > 0 ? (this.#total - this.#done) / rate : Infinity;
-    return `${head} (${rate.toFixed(1)}/s, ${clock(left)} left)`;
+    return `${head} (${rate.toFixed(1)}/s, ${clock(left)} left${more})`;
   }
 
   #bar(): string {
@@ -104,8 +106,9 @@ export class Progress {
    * @param stage The stage.
    * @param done Items done.
    * @param total Items in all (0 when unknown).
+   * @param detail More text for the line (e.g. seconds per sub-stage).
    */
-  update(stage: string, done: number, total: number): void {
+  update(stage: string, done: number, total: number, detail = ""): void {
     if (stage !== this.#stage) {
       this.end();
       this.#stage = stage;
@@ -115,6 +118,7 @@ export class Progress {
     }
     this.#done = done;
     this.#total = total;
+    this.#detail = detail;
     const now = this.#now();
     if (this.#tty) {
       if (now - this.#last < 100 && done !== total) return;
@@ -144,5 +148,6 @@ export class Progress {
     const line = this.#text(true);
     this.#write(this.#tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
     this.#stage = null;
+    this.#detail = "";
   }
 }
