@@ -122,6 +122,9 @@ export async function loadOnnxModel(
     const session = await rt.InferenceSession.create(bytes, {
       intraOpNumThreads: navigator.hardwareConcurrency,
       graphOptimizationLevel: "all",
+      // the detector, landmark and embedding sessions take turns: threads that spin-wait
+      // after their work would take the cores from the next session
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
     });
     return {
       async run(data, dims) {

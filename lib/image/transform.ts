@@ -144,20 +144,28 @@ export function resizeBilinear(img: RgbImage, width: number, height: number): Rg
   const { width: W, height: H, data } = img;
   const sx = W / width, sy = H / height;
   const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
+  // per output column: the two source columns and the weight (the same for every row)
+  const cx0 = new Int32Array(width), cx1 = new Int32Array(width), cax = new Float64Array(width);
+  for (let x = 0; x < width; x++) {
     // source coordinates clamped inside the image, so that edges replicate
+    const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), W - 1);
+    const x0 = Math.floor(fx);
+    cx0[x] = x0 * 3;
+    cx1[x] = Math.min(x0 + 1, W - 1) * 3;
+    cax[x] = fx - x0;
+  }
+  for (let y = 0; y < height; y++) {
     const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), H - 1);
-    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, H - 1), ay = fy - y0;
+    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, H - 1), ay = fy - y0, by = 1 - ay;
+    const r0 = y0 * W * 3, r1 = y1 * W * 3;
+    let o = y * width * 3;
     for (let x = 0; x < width; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), W - 1);
-      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, W - 1), ax = fx - x0;
-      const p00 = (y0 * W + x0) * 3, p01 = (y0 * W + x1) * 3;
-      const p10 = (y1 * W + x0) * 3, p11 = (y1 * W + x1) * 3;
-      const o = (y * width + x) * 3;
+      const ax = cax[x], bx = 1 - ax;
+      const p00 = r0 + cx0[x], p01 = r0 + cx1[x], p10 = r1 + cx0[x], p11 = r1 + cx1[x];
       for (let c = 0; c < 3; c++) {
-        out[o + c] = Math.round(
-          (1 - ay) * ((1 - ax) * data[p00 + c] + ax * data[p01 + c]) +
-            ay * ((1 - ax) * data[p10 + c] + ax * data[p11 + c]),
+        out[o++] = Math.round(
+          by * (bx * data[p00 + c] + ax * data[p01 + c]) +
+            ay * (bx * data[p10 + c] + ax * data[p11 + c]),
         );
       }
     }
