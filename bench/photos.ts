@@ -6,7 +6,8 @@
  *
  * Run: `deno run -A bench/photos.ts [--modes native,wasm1,wasm2] [DATASET ...]` (default:
  * five_celebrity),
- * datasets under `../shared/faces`. Prints Markdown rows for BENCHMARKS.md. Stage seconds of
+ * datasets under `../shared/faces`. Prints Markdown rows for BENCHMARKS.md; peak memory is the
+ * process's VmHWM so far (run one mode and set alone to get that run's own). Stage seconds of
  * decode/detect/align/embed are summed over the workers (thread seconds); wall is the run.
  *
  * @module
@@ -16,6 +17,12 @@ import { parseArgs } from "node:util";
 import { Archive } from "../lib/archive/archive.ts";
 import { DLIB_RESNET } from "../lib/embed/models.ts";
 import { clusterFolder } from "../lib/pipeline/cluster_folder.ts";
+
+/** This process's peak resident memory so far (VmHWM), MiB. */
+function peakMiB(): string {
+  const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
+  return m ? (Number(m[1]) / 1024).toFixed(0) : "–";
+}
 
 const SHARED = new URL("../../shared/faces/", import.meta.url).pathname;
 const { values, positionals } = parseArgs({
@@ -28,9 +35,9 @@ const { values, positionals } = parseArgs({
 const datasets = positionals.length ? positionals : ["five_celebrity"];
 const f = (x: number) => x.toFixed(1);
 console.log(
-  "| set | photos | faces | face models | wall s | photos/s | decode | detect | align | embed | kNN | links | Infomap | write + report | BCubed F / NMI |",
+  "| set | photos | faces | face models | wall s | photos/s | decode | detect | align | embed | kNN | links | Infomap | write + report | BCubed F / NMI | peak MiB |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const name of datasets) {
   for (const mode of values.modes.split(",")) {
     const inference = mode === "native" ? "native" : "wasm";
@@ -57,7 +64,7 @@ for (const name of datasets) {
         f(s.align)
       } | ${f(s.embed)} | ${s.knn.toFixed(2)} | ${s.links.toFixed(3)} | ${s.infomap.toFixed(2)} | ${
         f(write)
-      } | ${metrics} |`,
+      } | ${metrics} | ${peakMiB()} |`,
     );
     await Deno.remove(out, { recursive: true });
   }
