@@ -13,12 +13,9 @@
 import { parseArgs } from "node:util";
 import * as ortNode from "onnxruntime-node";
 import { embedFaces } from "../lib/api.ts";
-import { FaceEmbedder } from "../lib/embed/embedder.ts";
-import { fetchRemoteFile, modelCacheDir } from "../lib/embed/download.ts";
+import { FaceEmbedder, modelGraph } from "../lib/embed/embedder.ts";
 import { MODELS } from "../lib/embed/models.ts";
 import type { RgbImage } from "../lib/image/types.ts";
-import { loadModelFile } from "../lib/models.ts";
-import { prepareModel } from "../lib/onnx/prepare.ts";
 import { WebWorker } from "../lib/web_worker.ts";
 
 const SHARED = new URL("../../shared/faces/bbt_faceapi/", import.meta.url).pathname;
@@ -52,11 +49,7 @@ for (const name of values.models.split(",")) {
   const chips: RgbImage[] = Array.from({ length: total }, (_, i) => base[i % base.length]);
 
   // onnxruntime-node on the same graph facecluster runs (prepared for downloaded models)
-  let bytes: Uint8Array;
-  if (model.remote) {
-    const path = await fetchRemoteFile(model.remote[0], modelCacheDir());
-    bytes = prepareModel(await Deno.readFile(path), { normalize: model.normalize }).bytes;
-  } else bytes = await loadModelFile(model.file);
+  const { bytes, input } = await modelGraph(model);
   const session = await ortNode.InferenceSession.create(bytes, {
     intraOpNumThreads: cores,
     graphOptimizationLevel: "all",
@@ -74,7 +67,7 @@ for (const name of values.models.split(",")) {
         }
       }
       const r = await session.run({
-        [model.input]: new ortNode.Tensor("float32", x, [n, 3, size, size]),
+        [input]: new ortNode.Tensor("float32", x, [n, 3, size, size]),
       });
       nodeOut.set(r[model.output].data as Float32Array, b0 * model.dims);
     }

@@ -14,12 +14,12 @@ import { FaceEmbedder } from "./embed/embedder.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "./embed/models.ts";
 import { type InferenceDevice, nativeInferenceAvailable } from "./embed/onnx_runtime.ts";
 import { InputError } from "./errors.ts";
-import { decodeImage } from "./image/decode.ts";
 import type { RgbImage } from "./image/types.ts";
 import type { Matrix } from "./io/npy.ts";
 import { type Links, linksFromKnn } from "./knn/links.ts";
 import { l2Normalize } from "./knn/normalize.ts";
 import { createKnnBackend, type KnnDevice } from "./knn/select.ts";
+import { type PhotoFaces, photoFaces } from "./pipeline/photo_faces.ts";
 import type { KnnBackend, KnnGraph } from "./knn/types.ts";
 
 /** An image for {@link embedFaces}: a path, encoded bytes (JPEG, PNG, PNM), or decoded RGB. */
@@ -77,13 +77,17 @@ export interface EmbeddedFaces {
   failed: { image: number; error: string }[];
 }
 
-async function toImage(input: ImageInput, index: number): Promise<RgbImage> {
-  if (typeof input === "string") return await decodeImage(await Deno.readFile(input), input);
-  if (input instanceof Uint8Array) return await decodeImage(input, `image ${index}`);
+/** The bytes or decoded image of an input, and its name in errors. */
+async function toSource(
+  input: ImageInput,
+  index: number,
+): Promise<[Uint8Array | RgbImage, string]> {
+  if (typeof input === "string") return [await Deno.readFile(input), input];
+  if (input instanceof Uint8Array) return [input, `image ${index}`];
   if (input.data?.length !== input.width * input.height * 3) {
     throw new InputError(`image ${index}`, "RGB data of the wrong length");
   }
-  return input;
+  return [input, `image ${index}`];
 }
 
 /**
@@ -119,30 +123,39 @@ export async function embedFaces(
   try {
     for (let i = 0; i < images.length; i++) {
       options.signal?.throwIfAborted();
-      let img: RgbImage;
-      try {
-        img = await toImage(images[i], i);
-      } catch (e) {
+      const fail = (e: unknown) => {
         failed.push({ image: i, error: (e as Error).message });
         options.onProgress?.(i + 1, images.length);
+      };
+      let source: Uint8Array | RgbImage, name: string;
+      try {
+        [source, name] = await toSource(images[i], i);
+      } catch (e) {
+        fail(e);
         continue;
       }
-      const found = await detector.detect(img, {
-        minConfidence: options.minConfidence,
-        minFaceSize: options.minFaceSize,
-      });
-      const chips = found.map((f) => embedder.chip(img, f.landmarks));
-      const v = chips.length ? await embedder.embedChips(chips) : new Float32Array(0);
-      found.forEach((f, j) => {
+      let found: PhotoFaces;
+      try {
+        found = await photoFaces(source, name, detector, embedder, {
+          minConfidence: options.minConfidence,
+          minFaceSize: options.minFaceSize,
+          chips: options.keepChips,
+        });
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e; // only an image that cannot be decoded
+        fail(e);
+        continue;
+      }
+      found.faces.forEach((f, j) => {
         faces.push({
           image: i,
           box: f.box,
           score: f.score,
           points: fivePoints(f.landmarks),
           landmarks: f.landmarks,
-          ...(options.keepChips ? { chip: chips[j] } : {}),
+          ...(options.keepChips ? { chip: found.chips[j] } : {}),
         });
-        rows.push(v.subarray(j * model.dims, (j + 1) * model.dims));
+        rows.push(found.vectors.subarray(j * model.dims, (j + 1) * model.dims));
       });
       options.onProgress?.(i + 1, images.length);
     }

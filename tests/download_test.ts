@@ -1,10 +1,6 @@
 import { fetchRemoteFile, type RemoteFile } from "../lib/embed/download.ts";
+import { sha256Hex } from "../lib/io/hash.ts";
 import { assert, assertEquals, assertRejectsInput, hasShared, SHARED } from "./shared.ts";
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(d).map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** A local server: /good/NAME, /corrupt/NAME, /cut/NAME (breaks off the first time), 404 else. */
 function serve(files: Map<string, Uint8Array<ArrayBuffer>>) {
@@ -63,7 +59,7 @@ Deno.test("download: corrupt copy, 404, connection cut mid-file, no server", asy
     sha256: "",
     size: data.length,
   });
-  const sha = await sha256(data);
+  const sha = await sha256Hex(data);
   try {
     await rejects(fetchRemoteFile({ ...file("corrupt"), sha256: sha }, dir), "wrong file");
     assertEquals(
@@ -74,7 +70,7 @@ Deno.test("download: corrupt copy, 404, connection cut mid-file, no server", asy
     await rejects(fetchRemoteFile({ ...file("nothing"), sha256: sha }, dir), "HTTP 404");
     // cut: the first response breaks off half-way; the next attempt resumes with a range
     const path = await fetchRemoteFile({ ...file("cut"), sha256: sha }, dir);
-    assertEquals(await sha256(await Deno.readFile(path)), sha);
+    assertEquals(await sha256Hex(await Deno.readFile(path)), sha);
     const cuts = srv.log.filter((l) => l.path === "/cut/m.bin");
     assertEquals(cuts.length, 2);
     assert(cuts[1].range !== null && cuts[1].range.startsWith("bytes="), "no resume");
@@ -115,7 +111,7 @@ Deno.test({
           { name: n, url: `${srv.base}/good/${n}`, sha256: want[n], size: files.get(n)!.length },
           dir,
         );
-        assertEquals(await sha256(await Deno.readFile(p)), want[n]);
+        assertEquals(await sha256Hex(await Deno.readFile(p)), want[n]);
       }
     } finally {
       await srv.close();

@@ -1,4 +1,4 @@
-import { assert, assertEquals, hasShared, runCli, SHARED } from "./shared.ts";
+import { assert, assertEquals, hasShared, runCli, runEvaluate, SHARED } from "./shared.ts";
 
 Deno.test({
   name: "models: fetch MobileFaceNet from a mirror on 127.0.0.1, then it is the default model",
@@ -27,19 +27,11 @@ Deno.test({
       assertEquals(f.code, 0, f.stderr);
       assertEquals((f.stdout.match(/verified/g) ?? []).length, 2);
       assert((await runCli(["models", "list", "--cache", cache])).stdout.includes(`in ${cache}`));
-      const r = await runCli([
-        `${SHARED}faces/bbt_faceapi`,
+      const { json: j } = await runEvaluate(`${SHARED}faces/bbt_faceapi`, out, [
         "--cache",
         cache,
-        "--out",
-        out,
-        "--force",
-        "--evaluate",
-        "--json",
         "--quiet",
       ]);
-      assertEquals(r.code, 0, r.stderr);
-      const j = JSON.parse(r.stdout);
       assertEquals([j.model, j.min_sim], ["mobilefacenet", 0.45]);
       console.log(
         `bbt_faceapi with MobileFaceNet: BCubed F ${j.metrics.bcubed.f.toFixed(4)}, NMI ${

@@ -1,5 +1,6 @@
+import { sha256Hex } from "../lib/io/hash.ts";
 import { encodeJpeg, encodePng, encodePnm, patternImage } from "./image_fixtures.ts";
-import { assert, assertEquals, hasShared, runCli, SHARED } from "./shared.ts";
+import { assert, assertEquals, hasShared, runCli, runEvaluate, SHARED } from "./shared.ts";
 
 const run = runCli;
 
@@ -9,13 +10,7 @@ async function hashes(dir: string, rel = ""): Promise<Map<string, string>> {
   for await (const e of Deno.readDir(`${dir}${rel}`)) {
     const p = `${rel}/${e.name}`;
     if (e.isDirectory) { for (const [k, v] of await hashes(dir, p)) out.set(k, v); }
-    else if (e.isFile) {
-      const h = await crypto.subtle.digest("SHA-256", await Deno.readFile(`${dir}${p}`));
-      out.set(
-        p,
-        Array.from(new Uint8Array(h)).map((b) => b.toString(16).padStart(2, "0")).join(""),
-      );
-    }
+    else if (e.isFile) out.set(p, await sha256Hex(await Deno.readFile(`${dir}${p}`)));
   }
   return out;
 }
@@ -69,20 +64,9 @@ Deno.test({
     const input = `${SHARED}faces/bbt_faceapi`;
     const out = await Deno.makeTempDir();
     const faceCache = await Deno.makeTempDir();
-    const args = [
-      input,
-      "--out",
-      out,
-      "--force",
-      "--evaluate",
-      "--json",
-      "--quiet",
-      "--model",
-      "dlib",
-    ];
-    const r = await run([...args, "--link", "symbolic", "--face-cache", faceCache]);
-    assertEquals(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout);
+    const ev = (extra: string[], env?: Record<string, string>) =>
+      runEvaluate(input, out, ["--quiet", "--model", "dlib", ...extra], env);
+    const { json: j } = await ev(["--link", "symbolic", "--face-cache", faceCache]);
     assertEquals(j.photos, 40);
     assert(j.faces >= 38, `${j.faces} faces in 40 photos`);
     assert(j.metrics.bcubed.f >= 0.9 && j.metrics.nmi >= 0.95, JSON.stringify(j.metrics));
@@ -103,15 +87,12 @@ Deno.test({
     assertEquals(sizes, [...sizes].sort((a: number, b: number) => b - a));
     // the face cache: a re-run detects and embeds nothing and gives the same embeddings; a
     // run with --flip reuses the faces but not the embeddings (kept apart by model and mode)
-    const again = await run([...args, "--face-cache", faceCache]);
-    assertEquals(again.code, 0, again.stderr);
-    const j2 = JSON.parse(again.stdout);
+    const { json: j2 } = await ev(["--face-cache", faceCache]);
     const s1 = JSON.stringify(j.seconds), s2 = JSON.stringify(j2.seconds);
     assert(j2.seconds.detect < 0.5 && j2.seconds.embed < j.seconds.embed / 2, `${s1} ${s2}`);
     assertEquals([...await Deno.readFile(`${out}/embeddings.npy`)], [...npy]);
     assertEquals(j2.metrics, j.metrics);
-    const flipped = await run([...args, "--face-cache", faceCache, "--flip"]);
-    const j3 = JSON.parse(flipped.stdout);
+    const { json: j3 } = await ev(["--face-cache", faceCache, "--flip"]);
     assert(
       j3.seconds.detect < 0.5 && j3.seconds.embed > j2.seconds.embed * 2,
       JSON.stringify(j3.seconds),
@@ -121,9 +102,7 @@ Deno.test({
     assertEquals(kinds.sort(), ["dlib-46addda878a6", "dlib-46addda878a6-flip"]);
     // the WASM face workers (where native inference is the default) find the same faces and
     // embeddings (cosine > 0.999) and the same clusters
-    const wasm = await run([...args], { FACECLUSTER_INFERENCE: "wasm" });
-    assertEquals(wasm.code, 0, wasm.stderr);
-    const j4 = JSON.parse(wasm.stdout);
+    const { json: j4 } = await ev([], { FACECLUSTER_INFERENCE: "wasm" });
     assertEquals([j4.inference, j4.faces, j4.metrics], ["wasm", j.faces, j.metrics]);
     const npy4 = await Deno.readFile(`${out}/embeddings.npy`);
     const a = new Float32Array(npy.slice(128).buffer), b = new Float32Array(npy4.slice(128).buffer);
@@ -144,19 +123,11 @@ Deno.test({
   ignore: !hasShared("faces/orl_att"),
   fn: async () => {
     const out = await Deno.makeTempDir();
-    const r = await run([
-      `${SHARED}faces/orl_att`,
-      "--out",
-      out,
-      "--force",
-      "--evaluate",
-      "--json",
+    const { json: j } = await runEvaluate(`${SHARED}faces/orl_att`, out, [
       "--quiet",
       "--link",
       "hard",
     ]);
-    assertEquals(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout);
     console.log(
       `orl_att: ${j.faces} faces in ${j.photos} photos, BCubed F ${
         j.metrics?.bcubed.f.toFixed(4)

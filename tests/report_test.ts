@@ -7,7 +7,7 @@ import { renderReport } from "../lib/report/report_html.ts";
 import { contactSheet } from "../lib/report/contact_sheet.ts";
 import { Progress } from "../lib/progress/progress.ts";
 import { decodeImage } from "../lib/image/decode.ts";
-import { assert, assertEquals, hasShared, runCli, SHARED } from "./shared.ts";
+import { assert, assertEquals, hasShared, runEvaluate, SHARED } from "./shared.ts";
 
 const ARTIFACTS = new URL("../out/test-artifacts/", import.meta.url).pathname;
 const chromium = chromiumPath();
@@ -18,18 +18,9 @@ Deno.test({
   async fn() {
     const out = await Deno.makeTempDir();
     try {
-      const r = await runCli([
-        `${SHARED}faces/bbt_faceapi`,
-        "--out",
-        out,
-        "--force",
-        "--evaluate",
-        "--json",
-        "--model",
-        "dlib",
-      ]);
-      assertEquals(r.code, 0, r.stderr);
-      const j = JSON.parse(r.stdout); // stdout is the one JSON summary; progress went to stderr
+      // stdout is the one JSON summary; progress went to stderr
+      const r = await runEvaluate(`${SHARED}faces/bbt_faceapi`, out, ["--model", "dlib"]);
+      const j = r.json;
       assertEquals(j.report, `${out}/report.html`);
       assert(r.stderr.includes("faces: 40/40 photos in"), r.stderr);
       const manifest = JSON.parse(await Deno.readTextFile(`${out}/clusters.json`));

@@ -129,3 +129,25 @@ export async function runCli(
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/**
+ * Runs the main job on a labeled folder with `--evaluate --json --force` into `out` and
+ * parses its JSON summary (a failed run is an assertion error with its stderr).
+ *
+ * @param input The labeled photo folder.
+ * @param out The output folder.
+ * @param extra More arguments.
+ * @param env Extra environment variables.
+ * @returns The process's output and the parsed summary.
+ */
+export async function runEvaluate(
+  input: string,
+  out: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+  // deno-lint-ignore no-explicit-any -- the CLI's JSON summary
+): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
+  const r = await runCli([input, "--out", out, "--force", "--evaluate", "--json", ...extra], env);
+  assertEquals(r.code, 0, r.stderr);
+  return { ...r, json: JSON.parse(r.stdout) };
+}

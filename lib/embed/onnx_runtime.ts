@@ -70,10 +70,12 @@ export async function nativeInferenceAvailable(): Promise<boolean> {
 export async function chooseInferenceDevice(
   choice: "auto" | "gpu" | "cpu",
 ): Promise<{ device: InferenceDevice; adapter: string | null }> {
-  const cpu: InferenceDevice = (await nativeInferenceAvailable()) ? "native" : "wasm";
-  if (choice === "cpu") return { device: cpu, adapter: null };
+  // the native addon is loaded only when the CPU is the answer
+  const cpu = async (): Promise<InferenceDevice> =>
+    (await nativeInferenceAvailable()) ? "native" : "wasm";
+  if (choice === "cpu") return { device: await cpu(), adapter: null };
   const gpu = await acquireGpu({ allowSoftware: choice === "gpu" });
-  if (!gpu) return { device: cpu, adapter: null };
+  if (!gpu) return { device: await cpu(), adapter: null };
   gpu.device.destroy();
   return { device: "webgpu", adapter: gpu.description };
 }
@@ -116,51 +118,40 @@ export async function loadOnnxModel(
   device: InferenceDevice = "wasm",
   externalData: { path: string; data: Uint8Array }[] = [],
 ): Promise<OnnxModel> {
+  // onnxruntime-node and onnxruntime-web share this API; only the module and options differ
+  let rt: typeof ort = ort;
+  let sessionOptions: Record<string, unknown>;
   if (device === "native") {
-    const rt = await loadOrtNode();
+    rt = await loadOrtNode();
     if (!rt) throw new Error("onnxruntime-node is not available here");
-    const session = await rt.InferenceSession.create(bytes, {
+    sessionOptions = {
       intraOpNumThreads: navigator.hardwareConcurrency,
-      graphOptimizationLevel: "all",
       // the detector, landmark and embedding sessions take turns: threads that spin-wait
       // after their work would take the cores from the next session
       extra: { session: { intra_op: { allow_spinning: "0" } } },
-    });
-    return {
-      async run(data, dims) {
-        const res = await session.run({ [input]: new rt.Tensor("float32", data, dims) });
-        const out: Record<string, FloatTensor> = {};
-        for (
-          const [name, t] of Object.entries(res) as [
-            string,
-            { data: Float32Array; dims: number[] },
-          ][]
-        ) {
-          out[name] = { data: t.data, dims: [...t.dims] };
-        }
-        return out;
-      },
-      release: () => session.release(),
+    };
+  } else {
+    if (device === "webgpu") {
+      // the WebGPU build is a separate module of onnxruntime-web, loaded on demand
+      // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
+      rt = await import("npm:onnxruntime-web@1.30.0/webgpu");
+      rt.env.wasm.numThreads = 1;
+    }
+    sessionOptions = {
+      executionProviders: [device],
+      ...(externalData.length ? { externalData } : {}),
     };
   }
-  // the WebGPU build is a separate module of onnxruntime-web, loaded on demand
-  let rt: typeof ort = ort;
-  if (device === "webgpu") {
-    // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
-    rt = await import("npm:onnxruntime-web@1.30.0/webgpu");
-  }
-  if (device === "webgpu") rt.env.wasm.numThreads = 1;
   const session = await rt.InferenceSession.create(bytes, {
-    executionProviders: [device],
     graphOptimizationLevel: "all",
-    ...(externalData.length ? { externalData } : {}),
+    ...sessionOptions,
   });
   return {
     async run(data, dims) {
       const res = await session.run({ [input]: new rt.Tensor("float32", data, dims) });
       const out: Record<string, FloatTensor> = {};
       for (const [name, t] of Object.entries(res)) {
-        out[name] = { data: t.data as Float32Array, dims: t.dims as number[] };
+        out[name] = { data: t.data as Float32Array, dims: [...t.dims] };
       }
       return out;
     },

@@ -31,7 +31,7 @@ export type AttrValue =
   | { s: string };
 
 /** A graph node. */
-interface OnnxNode {
+export interface OnnxNode {
   op: string;
   inputs: string[];
   outputs: string[];
@@ -39,8 +39,11 @@ interface OnnxNode {
   attrs: Record<string, AttrValue>;
 }
 
-/** A graph input or output: name, element type and shape (strings are symbolic dims). */
-interface ValueInfo {
+/**
+ * A graph input or output: name, element type and shape (strings are symbolic dims; `"?"`
+ * is an unknown one).
+ */
+export interface ValueInfo {
   name: string;
   dataType: number;
   dims: (number | string)[];
@@ -160,15 +163,7 @@ export class GraphBuilder {
    */
   toModel(meta: { opset: number; producer: string; doc?: string }): Uint8Array<ArrayBuffer> {
     const graph = new ProtoWriter();
-    for (const n of this.#nodes) {
-      const w = new ProtoWriter();
-      for (const i of n.inputs) w.bytes(1, i);
-      for (const o of n.outputs) w.bytes(2, o);
-      w.bytes(3, n.name);
-      w.bytes(4, n.op);
-      for (const [name, v] of Object.entries(n.attrs)) w.bytes(5, encodeAttr(name, v));
-      graph.bytes(1, w);
-    }
+    for (const n of this.#nodes) graph.bytes(1, encodeNode(n));
     graph.bytes(2, this.#name);
     for (const t of this.#inits) graph.bytes(5, encodeTensor(t));
     for (const v of this.#inputs) graph.bytes(11, encodeValueInfo(v));
@@ -208,7 +203,43 @@ function encodeAttr(name: string, v: AttrValue): ProtoWriter {
   return w;
 }
 
-function encodeTensor(t: OnnxTensor): ProtoWriter {
+/**
+ * Serialises a node as an ONNX `NodeProto`.
+ *
+ * @param n The node.
+ * @returns A writer holding the message.
+ *
+ * @example
+ * ```ts
+ * import { encodeNode } from "./builder.ts";
+ * const w = encodeNode({ op: "Relu", inputs: ["x"], outputs: ["y"], name: "r", attrs: {} });
+ * console.log(w.finish().length); // 14
+ * ```
+ */
+export function encodeNode(n: OnnxNode): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const i of n.inputs) w.bytes(1, i);
+  for (const o of n.outputs) w.bytes(2, o);
+  w.bytes(3, n.name);
+  w.bytes(4, n.op);
+  for (const [name, v] of Object.entries(n.attrs)) w.bytes(5, encodeAttr(name, v));
+  return w;
+}
+
+/**
+ * Serialises an initializer as an ONNX `TensorProto` (raw data).
+ *
+ * @param t The tensor.
+ * @returns A writer holding the message.
+ *
+ * @example
+ * ```ts
+ * import { DataType, encodeTensor } from "./builder.ts";
+ * const w = encodeTensor({ name: "s", dims: [2], dataType: DataType.INT64, data: new BigInt64Array(2) });
+ * console.log(w.finish().length > 16); // true
+ * ```
+ */
+export function encodeTensor(t: OnnxTensor): ProtoWriter {
   const w = new ProtoWriter();
   w.packedInts(1, t.dims);
   w.int(2, t.dataType);
@@ -217,12 +248,25 @@ function encodeTensor(t: OnnxTensor): ProtoWriter {
   return w;
 }
 
-function encodeValueInfo(v: ValueInfo): ProtoWriter {
+/**
+ * Serialises a graph input or output as an ONNX `ValueInfoProto`.
+ *
+ * @param v Name, element type and shape.
+ * @returns A writer holding the message.
+ *
+ * @example
+ * ```ts
+ * import { DataType, encodeValueInfo } from "./builder.ts";
+ * const w = encodeValueInfo({ name: "x", dataType: DataType.FLOAT, dims: ["batch", 3] });
+ * console.log(w.finish().length > 0); // true
+ * ```
+ */
+export function encodeValueInfo(v: ValueInfo): ProtoWriter {
   const shape = new ProtoWriter();
   for (const d of v.dims) {
     const dim = new ProtoWriter();
     if (typeof d === "number") dim.int(1, d);
-    else dim.bytes(2, d);
+    else if (d !== "?") dim.bytes(2, d);
     shape.bytes(1, dim);
   }
   const tensorType = new ProtoWriter();

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DataType } from "./builder.ts";
+import { DataType, encodeNode, encodeTensor, encodeValueInfo } from "./builder.ts";
 import { ProtoWriter } from "./protobuf.ts";
 import { decodeFields, encodeFields, fieldText, type ProtoField, textField } from "./reader.ts";
 
@@ -76,22 +76,8 @@ function readValueInfo(bytes: Uint8Array): OnnxValueInfo {
 }
 
 function writeValueInfo(info: OnnxValueInfo): Uint8Array {
-  const shape = new ProtoWriter();
-  for (const d of info.shape) {
-    const dim = new ProtoWriter();
-    if (typeof d === "number") dim.int(1, d);
-    else if (d !== "?") dim.bytes(2, d);
-    shape.bytes(1, dim);
-  }
-  const tensor = new ProtoWriter();
-  tensor.int(1, info.elemType);
-  tensor.bytes(2, shape);
-  const type = new ProtoWriter();
-  type.bytes(1, tensor);
-  const v = new ProtoWriter();
-  v.bytes(1, info.name);
-  v.bytes(2, type);
-  return v.finish().slice();
+  return encodeValueInfo({ name: info.name, dataType: info.elemType, dims: info.shape }).finish()
+    .slice();
 }
 
 function graphOf(model: ProtoField[]): ProtoField[] {
@@ -178,30 +164,18 @@ export interface PreparedModel {
 }
 
 function int64Tensor(name: string, values: bigint[]): Uint8Array {
-  const w = new ProtoWriter();
-  w.packedInts(TENSOR.dims, [values.length]);
-  w.int(TENSOR.dataType, DataType.INT64);
-  w.bytes(TENSOR.name, name);
-  w.bytes(TENSOR.rawData, new Uint8Array(BigInt64Array.from(values).buffer));
-  return w.finish().slice();
+  const data = BigInt64Array.from(values);
+  return encodeTensor({ name, dims: [values.length], dataType: DataType.INT64, data }).finish()
+    .slice();
 }
 
 function floatTensor(name: string, dims: number[], values: number[]): Uint8Array {
-  const w = new ProtoWriter();
-  w.packedInts(TENSOR.dims, dims);
-  w.int(TENSOR.dataType, DataType.FLOAT);
-  w.bytes(TENSOR.name, name);
-  w.bytes(TENSOR.rawData, new Uint8Array(Float32Array.from(values).buffer));
-  return w.finish().slice();
+  const data = Float32Array.from(values);
+  return encodeTensor({ name, dims, dataType: DataType.FLOAT, data }).finish().slice();
 }
 
 function nodeBytes(op: string, inputs: string[], outputs: string[], name: string): Uint8Array {
-  const w = new ProtoWriter();
-  for (const i of inputs) w.bytes(NODE.input, i);
-  for (const o of outputs) w.bytes(NODE.output, o);
-  w.bytes(NODE.name, name);
-  w.bytes(NODE.op, op);
-  return w.finish().slice();
+  return encodeNode({ op, inputs, outputs, name, attrs: {} }).finish().slice();
 }
 
 function int64Values(tensor: ProtoField[]): bigint[] | null {

@@ -10,7 +10,7 @@ import { fivePoints } from "../align/templates.ts";
 import { clusterFeatures } from "../cluster/cluster_features.ts";
 import { FaceCache } from "../cache/face_cache.ts";
 import { FaceDetector } from "../detect/detector.ts";
-import { FaceEmbedder } from "../embed/embedder.ts";
+import { FaceEmbedder, fetchModelFiles } from "../embed/embedder.ts";
 import { type InferenceDevice, nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
 import { sha256Hex } from "../io/hash.ts";
@@ -223,10 +223,8 @@ export async function clusterFolder(
   const workers = inference !== "wasm"
     ? 0
     : Math.max(0, options.workers ?? navigator.hardwareConcurrency ?? 1);
-  if (model.remote) {
-    // a download is fetched (and checked) once, before any worker wants it
-    await FaceEmbedder.load(model, { cacheDir: options.cacheDir }).then((e) => e.release());
-  }
+  // a download is fetched (and checked) once, before any worker wants it
+  if (workers > 0) await fetchModelFiles(model, options.cacheDir);
   const pool = workers > 0
     ? await FacePool.start(Math.min(workers, Math.max(1, scan.images.length)), model, {
       cacheDir: options.cacheDir,

@@ -46,7 +46,7 @@ export interface PhotoFaces {
 /**
  * Decodes a photo, finds its faces (unless cached), aligns and embeds them.
  *
- * @param bytes The file's bytes.
+ * @param source The file's bytes, or the photo already decoded.
  * @param name The name used in errors.
  * @param detector The face detector.
  * @param embedder The embedder.
@@ -61,7 +61,7 @@ export interface PhotoFaces {
  * ```
  */
 export async function photoFaces(
-  bytes: Uint8Array,
+  source: Uint8Array | RgbImage,
   name: string,
   detector: FaceDetector,
   embedder: FaceEmbedder,
@@ -77,7 +77,11 @@ export async function photoFaces(
   const cached = options.cached ?? null;
   const embed = options.embed ?? true;
   const needImage = !cached || (cached.faces.length > 0 && (embed || options.chips));
-  const img = needImage ? await decodeImage(bytes, name, { maxPixels: options.maxPixels }) : null;
+  const img = !needImage
+    ? null
+    : source instanceof Uint8Array
+    ? await decodeImage(source, name, { maxPixels: options.maxPixels })
+    : source;
   seconds.decode = lap();
   const faces = cached ? cached.faces : await detector.detect(img!, {
     minConfidence: options.minConfidence,

@@ -77,9 +77,49 @@ export function cropPath(face: { id: number; folder: string }): string {
   return `${face.folder}/faces/face_${String(face.id).padStart(6, "0")}.png`;
 }
 
-/** A person's faces ordered by similarity to the centre, most typical first. */
-function byTypicality(faces: ReportFace[]): ReportFace[] {
-  return [...faces].sort((a, b) => b.similarity - a.similarity || a.id - b.id);
+/** A person of the report: a cluster of two or more faces, most typical face first. */
+export interface ReportPerson {
+  /** Cluster id. */
+  id: number;
+  /** Output folder. */
+  folder: string;
+  /** Its faces ordered by similarity to the centre, most typical first. */
+  faces: ReportFace[];
+}
+
+/**
+ * The people (clusters of two or more faces, in id order) with their faces most typical
+ * first, and the faces that joined nobody (also most typical first).
+ *
+ * @param data The manifest's fields.
+ * @returns People and faces alone.
+ *
+ * @example
+ * ```ts
+ * import { groupFaces } from "./report_html.ts";
+ * const face = (id: number, folder: string) =>
+ *   ({ id, file: "a.jpg", folder, cluster: 0, similarity: 1 - id / 10, score: 1 });
+ * const { people } = groupFaces({
+ *   faces: [face(1, "person_001"), face(0, "person_001")],
+ *   clusters: [{ id: 0, size: 2, folder: "person_001" }],
+ * });
+ * console.log(people[0].faces.map((f) => f.id)); // [0, 1]
+ * ```
+ */
+export function groupFaces(
+  data: Pick<ReportData, "faces" | "clusters">,
+): { people: ReportPerson[]; alone: ReportFace[] } {
+  const byFolder = new Map<string, ReportFace[]>();
+  for (const f of data.faces) {
+    const list = byFolder.get(f.folder) ?? [];
+    list.push(f);
+    byFolder.set(f.folder, list);
+  }
+  const typical = (faces: ReportFace[]) =>
+    faces.sort((a, b) => b.similarity - a.similarity || a.id - b.id);
+  const people = data.clusters.filter((c) => c.size >= 2).sort((a, b) => a.id - b.id)
+    .map((c) => ({ id: c.id, folder: c.folder, faces: typical(byFolder.get(c.folder) ?? []) }));
+  return { people, alone: typical(byFolder.get("unclustered") ?? []) };
 }
 
 function img(face: ReportFace, size: number, lazy = true): string {
@@ -172,14 +212,7 @@ table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;paddi
  * ```
  */
 export function renderReport(data: ReportData): string {
-  const faces = new Map<string, ReportFace[]>();
-  for (const f of data.faces) {
-    const list = faces.get(f.folder) ?? [];
-    list.push(f);
-    faces.set(f.folder, list);
-  }
-  const people = data.clusters.filter((c) => c.size >= 2).sort((a, b) => a.id - b.id);
-  const alone = byTypicality(faces.get("unclustered") ?? []);
+  const { people, alone } = groupFaces(data);
   const errors = data.metrics ? clusteringErrors(data.faces) : null;
   const mixOf = new Map(errors?.merges.map((m) => [m.folder, m]) ?? []);
   const out: string[] = [];
@@ -228,7 +261,7 @@ export function renderReport(data: ReportData): string {
   }
   out.push(`<section id="people"><h2>People</h2><div class="grid">`);
   for (const c of people) {
-    const list = byTypicality(faces.get(c.folder) ?? []);
+    const list = c.faces;
     const mix = mixOf.get(c.folder);
     out.push(
       `<div class="card person" data-folder="${esc(c.folder)}" data-count="${list.length}">`,
@@ -247,7 +280,7 @@ export function renderReport(data: ReportData): string {
   }
   out.push(`</div></section>`);
   for (const c of people) {
-    const list = byTypicality(faces.get(c.folder) ?? []);
+    const list = c.faces;
     const photos = new Set(list.map((f) => f.file)).size;
     out.push(
       `<section class="person-faces" id="${esc(c.folder)}"><h2>${

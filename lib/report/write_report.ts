@@ -11,7 +11,13 @@ import { decodeImage } from "../image/decode.ts";
 import type { RgbImage } from "../image/types.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { contactSheet } from "./contact_sheet.ts";
-import { cropPath, renderReport, type ReportData, type ReportFace } from "./report_html.ts";
+import {
+  cropPath,
+  groupFaces,
+  renderReport,
+  type ReportData,
+  type ReportFace,
+} from "./report_html.ts";
 
 /** What {@link writeReport} wrote, relative to the output folder. */
 export interface ReportFiles {
@@ -46,13 +52,7 @@ export async function writeReport(
   data: ReportData,
   onProgress?: (done: number, total: number) => void,
 ): Promise<ReportFiles> {
-  const people = data.clusters.filter((c) => c.size >= 2).sort((a, b) => a.id - b.id);
-  const byFolder = new Map<string, ReportFace[]>();
-  for (const f of data.faces) {
-    const list = byFolder.get(f.folder) ?? [];
-    list.push(f);
-    byFolder.set(f.folder, list);
-  }
+  const { people } = groupFaces(data);
   const crop = async (f: ReportFace): Promise<RgbImage | null> => {
     const path = `${out}/${cropPath(f)}`;
     try {
@@ -65,9 +65,7 @@ export async function writeReport(
   const representatives: RgbImage[] = [];
   for (let i = 0; i < people.length; i++) {
     const c = people[i];
-    const faces = [...(byFolder.get(c.folder) ?? [])]
-      .sort((a, b) => b.similarity - a.similarity || a.id - b.id)
-      .slice(0, SHEET_FACES);
+    const faces = c.faces.slice(0, SHEET_FACES);
     const chips = (await Promise.all(faces.map(crop))).filter((x): x is RgbImage => x !== null);
     onProgress?.(i + 1, people.length);
     if (chips.length === 0) continue;
