@@ -1,7 +1,7 @@
 /**
  * Sessions for the face models: onnxruntime-web's WebGPU execution provider (its own build,
  * loaded only when asked for); on the CPU, onnxruntime-node (native, every core through its
- * intra-op threads; 9–13× the throughput of WASM here, `bench/embed.ts`) where it loads, else
+ * intra-op threads; 11–13× the embedding throughput of one WASM worker here, `bench/embed.ts`) where it loads, else
  * onnxruntime-web's WASM backend with one thread per session (more threads hang in Deno;
  * parallelism comes from Workers).
  *

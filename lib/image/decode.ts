@@ -2,7 +2,7 @@
  * Decoding image files into upright RGB: the format is recognised by its bytes (not the
  * file name), the size is read from the header and refused above a pixel limit before any
  * decoding (a decompression bomb never gets decoded), JPEG and PNG go through sharp (libvips,
- * native; 3–9× faster than imagescript, measured in `bench/decode.ts`) or, where sharp cannot
+ * native; 3–13× faster than imagescript, measured in `bench/decode.ts`) or, where sharp cannot
  * load or `FACECLUSTER_DECODER=imagescript` asks for it, through imagescript; PGM/PPM through
  * our own decoder; EXIF orientation is applied by our own reader, alpha is composited over
  * white and gray is replicated to RGB.
