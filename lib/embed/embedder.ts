@@ -86,6 +86,14 @@ export interface EmbedderOptions {
   cacheDir?: string;
   /** Also embed each face's mirror image and average the two (twice the work). @default false */
   flip?: boolean;
+  /** On WebGPU: compute in float16 where the adapter has `shader-f16`. @default false */
+  fp16?: boolean;
+}
+
+/** What embeds a batch of chips: a GPU-resident WebGPU path, or a session fed from the CPU. */
+interface ChipBackend {
+  embedChips(chips: RgbImage[]): Promise<Float32Array>;
+  release(): Promise<void>;
 }
 
 /**
@@ -103,12 +111,20 @@ export class FaceEmbedder {
   readonly model: EmbeddingModel;
   /** Whether each face is embedded with its mirror image too (the two averaged). */
   readonly flip: boolean;
-  #session: OnnxModel;
+  #session: OnnxModel | null;
+  #gpu: ChipBackend | null;
   #batch: number;
 
-  private constructor(model: EmbeddingModel, session: OnnxModel, batch: number, flip: boolean) {
+  private constructor(
+    model: EmbeddingModel,
+    session: OnnxModel | ChipBackend,
+    batch: number,
+    flip: boolean,
+  ) {
     this.model = model;
-    this.#session = session;
+    const gpu = "embedChips" in session;
+    this.#session = gpu ? null : session;
+    this.#gpu = gpu ? session : null;
     this.#batch = batch;
     this.flip = flip;
   }
@@ -127,6 +143,17 @@ export class FaceEmbedder {
     options: EmbedderOptions = {},
   ): Promise<FaceEmbedder> {
     const { batch = 16, device = "wasm", flip = false } = options;
+    if (device === "webgpu") {
+      // chips go up as bytes and only the embeddings come back (gpu_embedder.ts)
+      const { GpuEmbedder } = await import("./gpu_embedder.ts");
+      const gpu = await GpuEmbedder.load(model, {
+        batch,
+        flip,
+        fp16: options.fp16,
+        cacheDir: options.cacheDir,
+      });
+      return new FaceEmbedder(model, gpu, batch, flip);
+    }
     const graph = await modelGraph(model, options.cacheDir);
     const session = await loadOnnxModel(graph.bytes, graph.input, device);
     return new FaceEmbedder(model, session, batch, flip);
@@ -150,6 +177,7 @@ export class FaceEmbedder {
    * @returns `chips.length × dims` values, each row of unit length.
    */
   async embedChips(chips: RgbImage[]): Promise<Float32Array> {
+    if (this.#gpu) return await this.#gpu.embedChips(chips);
     const { size, dims, output } = this.model;
     const out = new Float32Array(chips.length * dims);
     const plane = size * size;
@@ -172,7 +200,7 @@ export class FaceEmbedder {
           }
         }
       }
-      const res = (await this.#session.run(input, [n * copies, 3, size, size]))[output].data;
+      const res = (await this.#session!.run(input, [n * copies, 3, size, size]))[output].data;
       for (let k = 0; k < n; k++) {
         const v = new Float64Array(dims);
         for (let m = 0; m < copies; m++) {
@@ -194,6 +222,6 @@ export class FaceEmbedder {
 
   /** Frees the session. */
   async release(): Promise<void> {
-    await this.#session.release();
+    await (this.#gpu ?? this.#session!).release();
   }
 }

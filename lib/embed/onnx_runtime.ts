@@ -80,6 +80,24 @@ export async function chooseInferenceDevice(
   return { device: "webgpu", adapter: gpu.description };
 }
 
+/**
+ * onnxruntime-web's WebGPU build (a separate module of the package), loaded on first use.
+ *
+ * @returns The module.
+ *
+ * @example
+ * ```ts ignore
+ * const ort = await ortWebGpu();
+ * const session = await ort.InferenceSession.create(bytes, { executionProviders: ["webgpu"] });
+ * ```
+ */
+export async function ortWebGpu(): Promise<typeof ort> {
+  // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
+  const rt = await import("npm:onnxruntime-web@1.30.0/webgpu");
+  rt.env.wasm.numThreads = 1;
+  return rt;
+}
+
 /** A float tensor: values and shape. */
 export interface FloatTensor {
   /** Values, row-major. */
@@ -131,12 +149,7 @@ export async function loadOnnxModel(
       extra: { session: { intra_op: { allow_spinning: "0" } } },
     };
   } else {
-    if (device === "webgpu") {
-      // the WebGPU build is a separate module of onnxruntime-web, loaded on demand
-      // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
-      rt = await import("npm:onnxruntime-web@1.30.0/webgpu");
-      rt.env.wasm.numThreads = 1;
-    }
+    if (device === "webgpu") rt = await ortWebGpu();
     sessionOptions = {
       executionProviders: [device],
       ...(externalData.length ? { externalData } : {}),

@@ -58,7 +58,12 @@ export async function acquireGpu(options: AcquireGpuOptions = {}): Promise<GpuCo
   if (isSoftware && !options.allowSoftware) return null;
   try {
     const l = adapter.limits;
+    // half floats (the float16 models) and GPU timestamps (profiling) where the adapter has them
+    const requiredFeatures = (["shader-f16", "timestamp-query"] as GPUFeatureName[]).filter((f) =>
+      adapter.features.has(f)
+    );
     const device = await adapter.requestDevice({
+      requiredFeatures,
       requiredLimits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxBufferSize: l.maxBufferSize,

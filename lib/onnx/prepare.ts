@@ -9,22 +9,17 @@
  */
 
 import { DataType, encodeNode, encodeTensor, encodeValueInfo } from "./builder.ts";
+import { GRAPH, graphOf, MODEL, NODE, TENSOR } from "./onnx_fields.ts";
 import { ProtoWriter } from "./protobuf.ts";
-import { decodeFields, encodeFields, fieldText, type ProtoField, textField } from "./reader.ts";
-
-// Field numbers of onnx.proto3 used here.
-const MODEL = { graph: 7, metadata: 14 } as const;
-const GRAPH = { node: 1, initializer: 5, input: 11, output: 12, valueInfo: 13 } as const;
-const NODE = { input: 1, output: 2, name: 3, op: 4, attribute: 5 } as const;
-const TENSOR = {
-  dims: 1,
-  dataType: 2,
-  int64Data: 7,
-  name: 8,
-  rawData: 9,
-  external: 13,
-  location: 14,
-} as const;
+import {
+  decodeFields,
+  encodeFields,
+  fieldsNumbered as sub,
+  fieldText,
+  firstField as one,
+  type ProtoField,
+  textField,
+} from "./reader.ts";
 
 /** A graph input or output: name, element type and shape (strings are symbolic). */
 export interface OnnxValueInfo {
@@ -46,14 +41,6 @@ export interface OnnxModelInfo {
   ops: Record<string, number>;
   /** Files that initializers keep their data in (external data). */
   externalFiles: string[];
-}
-
-function sub(fields: ProtoField[], no: number): ProtoField[] {
-  return fields.filter((f) => f.field === no);
-}
-
-function one(fields: ProtoField[], no: number): ProtoField | undefined {
-  return fields.find((f) => f.field === no);
 }
 
 function readValueInfo(bytes: Uint8Array): OnnxValueInfo {
@@ -78,12 +65,6 @@ function readValueInfo(bytes: Uint8Array): OnnxValueInfo {
 function writeValueInfo(info: OnnxValueInfo): Uint8Array {
   return encodeValueInfo({ name: info.name, dataType: info.elemType, dims: info.shape }).finish()
     .slice();
-}
-
-function graphOf(model: ProtoField[]): ProtoField[] {
-  const g = one(model, MODEL.graph);
-  if (!g) throw new Error("not an ONNX model: no graph");
-  return decodeFields(g.bytes!);
 }
 
 function initializerNames(graph: ProtoField[]): Set<string> {

@@ -153,3 +153,37 @@ export function fieldText(f: ProtoField): string {
 export function textField(field: number, text: string): ProtoField {
   return { field, wire: 2, bytes: new TextEncoder().encode(text) };
 }
+
+/**
+ * Every field with a given number, in order.
+ *
+ * @param fields Decoded fields.
+ * @param no Field number.
+ * @returns The matching fields.
+ *
+ * @example
+ * ```ts
+ * import { decodeFields, fieldsNumbered } from "./reader.ts";
+ * console.log(fieldsNumbered(decodeFields(new Uint8Array([8, 1, 16, 2, 8, 3])), 1).length); // 2
+ * ```
+ */
+export function fieldsNumbered(fields: ProtoField[], no: number): ProtoField[] {
+  return fields.filter((f) => f.field === no);
+}
+
+/**
+ * The first field with a given number.
+ *
+ * @param fields Decoded fields.
+ * @param no Field number.
+ * @returns The field, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { decodeFields, firstField } from "./reader.ts";
+ * console.log(firstField(decodeFields(new Uint8Array([8, 1, 16, 2])), 2)?.int); // 2n
+ * ```
+ */
+export function firstField(fields: ProtoField[], no: number): ProtoField | undefined {
+  return fields.find((f) => f.field === no);
+}
