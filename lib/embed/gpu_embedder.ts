@@ -30,6 +30,8 @@ export interface GpuEmbedderOptions {
   graphCapture?: boolean;
   /** onnxruntime's WebGPU validation. @default "basic" */
   validation?: "disabled" | "wgpuOnly" | "basic" | "full";
+  /** The layout onnxruntime's WebGPU kernels work in (its default: NHWC). */
+  layout?: "NCHW" | "NHWC";
   /** Print onnxruntime's profile (chrome-trace JSON lines with GPU kernel times) on release. */
   profile?: boolean;
   /** The GPU to use (its device is shared with onnxruntime). @default a fresh one */
@@ -151,6 +153,7 @@ export class GpuEmbedder {
         name: "webgpu",
         device: gpu.device,
         validationMode: options.validation ?? "basic",
+        ...(options.layout ? { preferredLayout: options.layout } : {}),
       }],
       graphOptimizationLevel: "all",
       enableGraphCapture: graphCapture,
