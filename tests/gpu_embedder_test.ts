@@ -9,7 +9,7 @@ import { GpuEmbedder } from "../lib/embed/gpu_embedder.ts";
 import { DLIB_RESNET } from "../lib/embed/models.ts";
 import { acquireGpu } from "../lib/gpu/device.ts";
 import type { RgbImage } from "../lib/image/types.ts";
-import { assert, assertEquals } from "./shared.ts";
+import { assert, assertEquals, hasShared, runEvaluate, SHARED } from "./shared.ts";
 
 const gpu = await acquireGpu({ allowSoftware: true });
 const f16 = gpu?.device.features.has("shader-f16") ?? false;
@@ -102,6 +102,30 @@ Deno.test({
       assert(msg.includes("chip 1 is 10×10"), msg);
     } finally {
       await e.release();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "gpu embedder: the CLI with --device gpu (every model on WebGPU) clusters bbt photos like the CPU",
+  ignore: !gpu || !hasShared("faces/bbt_faceapi"),
+  fn: async () => {
+    // two photos each of two people, read in place through a folder of links
+    const dir = await Deno.makeTempDir();
+    try {
+      for (const person of ["amy", "howard"]) {
+        await Deno.mkdir(`${dir}/in/${person}`, { recursive: true });
+        const src = `${SHARED}faces/bbt_faceapi/${person}`;
+        const files = [...Deno.readDirSync(src)].map((e) => e.name).sort().slice(0, 2);
+        for (const f of files) await Deno.symlink(`${src}/${f}`, `${dir}/in/${person}/${f}`);
+      }
+      const r = await runEvaluate(`${dir}/in`, `${dir}/out`, ["--device", "gpu", "--quiet"]);
+      assertEquals(r.json.inference, "webgpu");
+      assertEquals(r.json.faces, 4);
+      assertEquals(r.json.metrics.bcubed.f, 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -16,7 +16,7 @@ import type { RgbImage } from "../image/types.ts";
 import { toFloat16 } from "../onnx/fp16.ts";
 import { modelGraph } from "./embedder.ts";
 import type { EmbeddingModel } from "./models.ts";
-import { ortWebGpu } from "./onnx_runtime.ts";
+import { createWebGpuSession, ortWebGpu } from "./onnx_runtime.ts";
 
 /** Options of {@link GpuEmbedder.load}. */
 export interface GpuEmbedderOptions {
@@ -148,7 +148,7 @@ export class GpuEmbedder {
     const graph = await modelGraph(model, options.cacheDir);
     const bytes = fp16 ? toFloat16(graph.bytes).bytes : graph.bytes;
     const ort = await ortWebGpu();
-    const session = await ort.InferenceSession.create(bytes, {
+    const session = await createWebGpuSession(bytes, {
       executionProviders: [{
         name: "webgpu",
         device: gpu.device,

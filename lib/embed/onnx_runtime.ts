@@ -98,6 +98,34 @@ export async function ortWebGpu(): Promise<typeof ort> {
   return rt;
 }
 
+let webGpuCreation: Promise<unknown> = Promise.resolve();
+
+/**
+ * Creates an onnxruntime-web WebGPU session, one at a time: the WebGPU build refuses to
+ * create a session while another is being created ("another WebGPU EP inference session is
+ * being created"), which parallel model loads would otherwise run into.
+ *
+ * @param bytes The `.onnx` file.
+ * @param options Session options (`executionProviders` naming `webgpu`).
+ * @returns The session.
+ *
+ * @example
+ * ```ts ignore
+ * const s = await createWebGpuSession(bytes, { executionProviders: ["webgpu"] });
+ * ```
+ */
+export function createWebGpuSession(
+  bytes: Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
+  const next = webGpuCreation.then(async () => {
+    const rt = await ortWebGpu();
+    return await rt.InferenceSession.create(bytes, options);
+  });
+  webGpuCreation = next.catch(() => {});
+  return next;
+}
+
 /** A float tensor: values and shape. */
 export interface FloatTensor {
   /** Values, row-major. */
@@ -155,10 +183,13 @@ export async function loadOnnxModel(
       ...(externalData.length ? { externalData } : {}),
     };
   }
-  const session = await rt.InferenceSession.create(bytes, {
+  const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: "all",
     ...sessionOptions,
-  });
+  };
+  const session = device === "webgpu"
+    ? await createWebGpuSession(bytes, options)
+    : await rt.InferenceSession.create(bytes, options);
   return {
     async run(data, dims) {
       const res = await session.run({ [input]: new rt.Tensor("float32", data, dims) });
