@@ -39,8 +39,9 @@ Options of PHOTOS_DIR:
   --force            write into a non-empty output folder
   --link MODE        photos in the person folders as copy (default), hard or symbolic links
   --evaluate         the input has one subfolder per person: print pairwise/BCubed/NMI
-  --device D         where the face models and kNN run: auto (a hardware GPU if there is one),
-                     gpu (any WebGPU adapter) or cpu (default auto)
+  --device D         where the face models and kNN run: auto (models on the CPU through
+                     onnxruntime-node where it loads, else a hardware GPU; kNN on a hardware
+                     GPU if there is one), gpu (both on any WebGPU adapter) or cpu (default auto)
   --k N, --min-sim S, --json   as below (min-sim defaults to the model's: dlib 0.94,
                      mobilefacenet 0.45)
   --max-pixels N     refuse images with more pixels, before decoding (default 100000000)

@@ -6,7 +6,7 @@
  * is parsed here.
  *
  * Run: `deno run -A bench/gpu_profile.ts [--models dlib,mobilefacenet] [--batches 64,256]
- * [--fp16 both] [--runs 5]`. Prints one JSON line per case: median run wall ms, GPU kernel
+ * [--fp16 both] [--runs 5] [--layout NCHW]`. Prints one JSON line per case: median run wall ms, GPU kernel
  * ms in that run, their ratio, kernels per run, and the operators by GPU time.
  *
  * @module
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     batches: { type: "string", default: "64,256" },
     fp16: { type: "string", default: "both" },
     runs: { type: "string", default: "5" },
+    layout: { type: "string" },
     child: { type: "string" },
   },
 });
@@ -51,11 +52,22 @@ if (values.child) {
       (_, j) => (i * 31 + j * 7) % 256,
     ),
   }));
-  const e = await GpuEmbedder.load(model, { batch: n, fp16: fp16 === "1", profile: true });
+  const e = await GpuEmbedder.load(model, {
+    batch: n,
+    fp16: fp16 === "1",
+    profile: true,
+    layout: values.layout as "NCHW" | "NHWC" | undefined,
+  });
   for (let r = 0; r < Number(values.runs); r++) await e.embedChips(chips);
   console.log(JSON.stringify({ fc_fp16: e.fp16, fc_adapter: e.adapter }));
   await e.release();
   Deno.exit(0);
+}
+
+function top(m: Record<string, { ms: number; count: number }>): string[] {
+  return Object.entries(m).sort((a, b) => b[1].ms - a[1].ms).slice(0, 8).map(([k, v]) =>
+    `${k} ${v.ms.toFixed(2)} ms ×${v.count}`
+  );
 }
 
 function median(xs: number[]): number {
@@ -82,6 +94,7 @@ for (const name of values.models.split(",")) {
           `${name}:${batch}:${fp16}`,
           "--runs",
           values.runs,
+          ...(values.layout ? ["--layout", values.layout] : []),
         ],
         stdout: "piped",
         stderr: "piped",
@@ -109,18 +122,24 @@ for (const name of values.models.split(",")) {
       const perRun = runs.slice(1).map((r, i) => {
         const end = runs[i + 2]?.ts ?? Infinity;
         const inside = kernels.filter((k) => k.ts >= r.ts && k.ts < end);
+        // kernel names are "node&operator&program" (the program: which shader, e.g.
+        // GroupedConv or MatMul for a Conv)
         const byOp: Record<string, { ms: number; count: number }> = {};
+        const byProgram: Record<string, { ms: number; count: number }> = {};
         for (const k of inside) {
-          const op = k.name.split("&")[1] ?? k.name;
-          byOp[op] ??= { ms: 0, count: 0 };
-          byOp[op].ms += k.dur / 1000;
-          byOp[op].count++;
+          const [, op = k.name, program = op] = k.name.split("&");
+          for (const [map, key] of [[byOp, op], [byProgram, `${op}/${program}`]] as const) {
+            map[key] ??= { ms: 0, count: 0 };
+            map[key].ms += k.dur / 1000;
+            map[key].count++;
+          }
         }
         return {
           wall: r.dur / 1000,
           gpu: inside.reduce((s, k) => s + k.dur, 0) / 1000,
           count: inside.length,
           byOp,
+          byProgram,
         };
       });
       if (!perRun.length) {
@@ -132,15 +151,15 @@ for (const name of values.models.split(",")) {
         model: name,
         adapter: info.fc_adapter,
         fp16: info.fc_fp16,
+        layout: values.layout ?? "NHWC",
         batch: +batch,
         run_ms: +mid.wall.toFixed(2),
         gpu_kernel_ms: +mid.gpu.toFixed(2),
         gpu_share: +(mid.gpu / mid.wall).toFixed(3),
         kernels: mid.count,
         faces_per_s_run: +(+batch / (mid.wall / 1000)).toFixed(1),
-        ops: Object.entries(mid.byOp).sort((a, b) => b[1].ms - a[1].ms).slice(0, 8).map((
-          [op, v],
-        ) => `${op} ${v.ms.toFixed(2)} ms ×${v.count}`),
+        ops: top(mid.byOp),
+        programs: top(mid.byProgram),
       }));
     }
   }

@@ -13,13 +13,16 @@ if (!gpu) {
 }
 gpu?.device.destroy();
 
-Deno.test("inference: --device cpu is native (else WASM); auto takes WebGPU only on a hardware adapter", async () => {
+Deno.test("inference: --device cpu is native (else WASM); auto is native where it loads, else WebGPU only on a hardware adapter", async () => {
   const cpu = (await nativeInferenceAvailable()) ? "native" : "wasm";
   if (cpu === "wasm") console.log("SKIP native: onnxruntime-node does not load here");
   assertEquals((await chooseInferenceDevice("cpu")).device, cpu);
   const hw = await acquireGpu({ allowSoftware: false });
   hw?.device.destroy();
-  assertEquals((await chooseInferenceDevice("auto")).device, hw ? "webgpu" : cpu);
+  assertEquals(
+    (await chooseInferenceDevice("auto")).device,
+    cpu === "native" ? "native" : hw ? "webgpu" : "wasm",
+  );
 });
 
 Deno.test("inference: native onnxruntime gives the WASM provider's landmarks and descriptors", async () => {
