@@ -86,6 +86,8 @@ export {
 } from "./lib/archive/archive.ts";
 export { type DetectedFace, type DetectOptions, FaceDetector } from "./lib/detect/detector.ts";
 export { FaceEmbedder } from "./lib/embed/embedder.ts";
+export { GpuEmbedder, type GpuEmbedderOptions } from "./lib/embed/gpu_embedder.ts";
+export { type Float16Model, toFloat16 } from "./lib/onnx/fp16.ts";
 export { DLIB_RESNET, type EmbeddingModel } from "./lib/embed/models.ts";
 export { decodeImage, type DecodeOptions, sniffFormat } from "./lib/image/decode.ts";
 export type { RgbImage } from "./lib/image/types.ts";

@@ -43,6 +43,9 @@ export interface GpuEmbedderOptions {
 // deno-lint-ignore no-explicit-any -- onnxruntime-web's session and tensor types
 type Ort = any;
 
+/** Chips whose embeddings are read back together at most (16 MiB at 256 dimensions). */
+const READBACK_CHIPS = 16384;
+
 const STORAGE = 0x80, COPY_DST = 0x8, COPY_SRC = 0x4, MAP_READ = 0x1, UNIFORM = 0x40;
 
 /**
@@ -193,6 +196,14 @@ export class GpuEmbedder {
    */
   async embedChips(chips: RgbImage[]): Promise<Float32Array> {
     const { size, dims, output } = this.model;
+    if (chips.length > READBACK_CHIPS) {
+      // the embeddings of a long list come back in parts (bounded GPU buffers)
+      const out = new Float32Array(chips.length * dims);
+      for (let i = 0; i < chips.length; i += READBACK_CHIPS) {
+        out.set(await this.embedChips(chips.slice(i, i + READBACK_CHIPS)), i * dims);
+      }
+      return out;
+    }
     const d = this.#gpu.device;
     const copies = this.flip ? 2 : 1;
     const perCall = Math.floor(this.#batch / copies);
