@@ -1,6 +1,7 @@
 /**
  * Embedding throughput on the CPU, side by side in one run: onnxruntime-web's WASM backend as
- * facecluster runs it (one-thread sessions, 1 and N Deno Workers) against onnxruntime-node
+ * facecluster runs it (a session on the main thread with `wasmThreads()` threads; one-thread
+ * sessions in N Deno Workers) against onnxruntime-node
  * (native, N intra-op threads) on the same aligned chips (faces of `bbt_faceapi`, repeated),
  * and how close their embeddings are (cosine).
  *
@@ -17,7 +18,7 @@ import { FaceEmbedder, modelGraph } from "../lib/embed/embedder.ts";
 import { MODELS } from "../lib/embed/models.ts";
 import type { RgbImage } from "../lib/image/types.ts";
 import { WebWorker } from "../lib/web_worker.ts";
-import { chooseInferenceDevice } from "../lib/embed/onnx_runtime.ts";
+import { chooseInferenceDevice, wasmThreads } from "../lib/embed/onnx_runtime.ts";
 
 const chooseCpu = async () => (await chooseInferenceDevice("cpu")).device;
 
@@ -41,7 +42,7 @@ for await (const d of Deno.readDir(SHARED)) {
 photos.sort();
 
 console.log(
-  `| model | faces | onnxruntime-node, ${cores} threads (faces/s) | facecluster CPU path | WASM, 1 worker | WASM, ${cores} workers | ${cores} workers / node | min cosine WASM vs node |`,
+  `| model | faces | onnxruntime-node, ${cores} threads (faces/s) | facecluster CPU path | WASM, main thread, ${wasmThreads()} threads | WASM, ${cores} workers | ${cores} workers / node | min cosine WASM vs node |`,
 );
 console.log("|---|---|---|---|---|---|---|---|");
 for (const name of values.models.split(",")) {
@@ -89,7 +90,7 @@ for (const name of values.models.split(",")) {
   const ownRate = total / ((performance.now() - t0) / 1000);
   await own.release();
 
-  // WASM, on the main thread's embedder (1 worker's worth) and on N workers
+  // WASM, on the main thread's embedder and on N one-thread workers
   const one = await FaceEmbedder.load(model, { batch });
   await one.embedChips(chips.slice(0, 2));
   t0 = performance.now();

@@ -1,9 +1,9 @@
 /**
  * Sessions for the face models: onnxruntime-web's WebGPU execution provider (its own build,
  * loaded only when asked for); on the CPU, onnxruntime-node (native, every core through its
- * intra-op threads; 11–13× the embedding throughput of one WASM worker here, `bench/embed.ts`) where it loads, else
- * onnxruntime-web's WASM backend with one thread per session (more threads hang in Deno;
- * parallelism comes from Workers).
+ * intra-op threads; 11–13× the embedding throughput of one WASM worker here, `bench/embed.ts`)
+ * where it loads, else onnxruntime-web's WASM backend (one thread per session in the face
+ * workers, every core on the main thread: {@link wasmThreads}).
  *
  * @module
  */
@@ -12,7 +12,32 @@
 import * as ort from "npm:onnxruntime-web@1.30.0";
 import { acquireGpu } from "../gpu/device.ts";
 
-ort.env.wasm.numThreads = 1;
+/**
+ * Threads of onnxruntime-web's WASM sessions here: one inside a Worker (the face workers are
+ * the parallelism there), every core on the main thread (`FACECLUSTER_WASM_THREADS=N` sets
+ * that number). (Measured with Deno 2.9.6 and onnxruntime-web 1.30.0: more than one thread runs,
+ * also in a Worker and with several sessions, and exits cleanly; dlib, 16 chips, 2 cores:
+ * 294 ms with one thread, 186 ms with two.)
+ *
+ * @returns The thread count.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(wasmThreads()); // e.g. 2 on the main thread of a 2-core machine
+ * ```
+ */
+export function wasmThreads(): number {
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
+    .WorkerGlobalScope;
+  if (scope !== undefined && globalThis instanceof scope) return 1;
+  try {
+    const v = Number(Deno.env.get("FACECLUSTER_WASM_THREADS"));
+    if (v >= 1) return Math.floor(v);
+  } catch { /* no env permission: the default */ }
+  return Math.max(1, navigator.hardwareConcurrency ?? 1);
+}
+
+ort.env.wasm.numThreads = wasmThreads();
 
 /** Where a session runs: WebGPU, native CPU (onnxruntime-node) or WASM. */
 export type InferenceDevice = "wasm" | "webgpu" | "native";

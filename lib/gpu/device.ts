@@ -41,7 +41,8 @@ export interface AcquireGpuOptions {
  * ```
  */
 export async function acquireGpu(options: AcquireGpuOptions = {}): Promise<GpuContext | null> {
-  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  // (no Navigator type: it does not exist in a Worker's type library)
+  const gpu = (globalThis.navigator as { gpu?: GPU }).gpu;
   if (!gpu) return null;
   quietMesa();
   let adapter: GPUAdapter | null = null;
