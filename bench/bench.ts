@@ -3,7 +3,9 @@
  * IndexFlatIP and igraph's Infomap run on the same data in the same run.
  *
  * `deno task bench` runs everything (about 15 minutes on 2 cores); `deno task bench --quick`
- * leaves out the 200k set and N = 50k. Each case runs in its own process so that its peak
+ * leaves out the 200k set and N = 50k. `deno task bench faces` runs the face-model benches
+ * (embedding beside onnxruntime-node, decoders, photos end to end; ../shared needed) and
+ * `deno task bench gpu` the WebGPU ones (profile, variants; see tools/gpu_check.sh). Each case runs in its own process so that its peak
  * memory (VmHWM) is its own. Results print as Markdown rows for BENCHMARKS.md.
  *
  * @module
@@ -109,6 +111,28 @@ async function main() {
   if (Deno.args[0] === "--case") {
     const [, name, device, k, minSim, dir] = Deno.args;
     await runCase(name, device as KnnDevice, Number(k), Number(minSim), dir);
+    return;
+  }
+  if (Deno.args[0] === "faces" || Deno.args[0] === "gpu") {
+    // the face-model suites: each bench in its own process, its Markdown/JSON lines as they come
+    const suites: Record<string, string[][]> = {
+      faces: [
+        ["bench/embed.ts"],
+        ["bench/decode.ts"],
+        ["bench/photos.ts", "--modes", "native", "five_celebrity", "lfw_min10"],
+      ],
+      gpu: [["bench/gpu_profile.ts"], ["bench/gpu_embed.ts"]],
+    };
+    for (const args of suites[Deno.args[0]]) {
+      console.log(`\n## deno run -A ${args.join(" ")}\n`);
+      const root = new URL("../", import.meta.url);
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL(args[0], root).pathname, ...args.slice(1)],
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      if (!r.success) throw new Error(`${args.join(" ")} failed`);
+    }
     return;
   }
   const quick = Deno.args.includes("--quick");
