@@ -5,6 +5,7 @@ import {
   applyOrientation,
   invertAffine,
   resizeBilinear,
+  roundPixel,
   warpAffine,
 } from "../lib/image/transform.ts";
 import type { RgbImage } from "../lib/image/types.ts";
@@ -203,4 +204,41 @@ Deno.test("image: sharp and imagescript decode the same pixels (PNG exact, JPEG 
   let sum = 0;
   for (let i = 0; i < j1.data.length; i++) sum += Math.abs(j1.data[i] - j2.data[i]);
   assert(sum / j1.data.length < 2, `mean |Δ| ${sum / j1.data.length}`);
+});
+
+Deno.test("image: roundPixel is Math.round on pixel values (halves, just below halves, random)", () => {
+  const values = [0, 0.5, 1.5, 254.5, 255, 0.49999999999999994, 254.49999999999997, 1e-300];
+  for (let k = 0; k < 256; k++) values.push(k + 0.5, k + 0.5 - 1e-13, k + 0.5 + 1e-13);
+  let seed = 11;
+  for (let i = 0; i < 100_000; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    values.push((seed / 2 ** 32) * 256);
+  }
+  for (const v of values) assertEquals(roundPixel(v), Math.round(v), `at ${v}`);
+});
+
+Deno.test("image: resizeBilinear equals the per-pixel bilinear formula, enlarging and shrinking", () => {
+  let seed = 5;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  for (const [W, H, w, h] of [[25, 25, 51, 51], [64, 48, 51, 38], [7, 19, 40, 3], [1, 1, 5, 5]]) {
+    const img = { width: W, height: H, data: Uint8Array.from({ length: W * H * 3 }, rnd) };
+    const got = resizeBilinear(img, w, h).data;
+    const sx = W / w, sy = H / h;
+    for (let y = 0; y < h; y++) {
+      const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), H - 1);
+      const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, H - 1), ay = fy - y0;
+      for (let x = 0; x < w; x++) {
+        const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), W - 1);
+        const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, W - 1), ax = fx - x0;
+        for (let c = 0; c < 3; c++) {
+          const p = (yy: number, xx: number) => img.data[(yy * W + xx) * 3 + c];
+          const want = Math.round(
+            (1 - ay) * ((1 - ax) * p(y0, x0) + ax * p(y0, x1)) +
+              ay * ((1 - ax) * p(y1, x0) + ax * p(y1, x1)),
+          );
+          assertEquals(got[(y * w + x) * 3 + c], want, `${W}×${H}→${w}×${h} at ${x},${y},${c}`);
+        }
+      }
+    }
+  }
 });

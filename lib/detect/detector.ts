@@ -7,7 +7,7 @@
 
 import type { Point } from "../align/similarity.ts";
 import { type InferenceDevice, loadOnnxModel, type OnnxModel } from "../embed/onnx_runtime.ts";
-import { resizeBilinear } from "../image/transform.ts";
+import { resizeBilinear, roundPixel } from "../image/transform.ts";
 import type { RgbImage } from "../image/types.ts";
 import { loadModelFile } from "../models.ts";
 import { nonMaxSuppression } from "./nms.ts";
@@ -169,7 +169,7 @@ export class FaceDetector {
           const ax = fx - x0, ay = fy - y0, o = (cy * LM + cx) * 3;
           for (let c = 0; c < 3; c++) {
             const p = (yy: number, xx: number) => img.data[(yy * img.width + xx) * 3 + c];
-            chip.data[o + c] = Math.round(
+            chip.data[o + c] = roundPixel(
               (1 - ay) * ((1 - ax) * p(y0, x0) + ax * p(y0, x1)) +
                 ay * ((1 - ax) * p(y1, x0) + ax * p(y1, x1)),
             );
