@@ -10,10 +10,13 @@
  * - `+novalidate`: onnxruntime's WebGPU validation off;
  * - `+capture`: onnxruntime's graph capture (recorded once, replayed);
  * - `+nchw`: onnxruntime's kernels in NCHW instead of its default NHWC;
- * - `+fp16`: the float16 rewrite of the model (`shader-f16`).
+ * - `+fp16`: the float16 rewrite of the model (`shader-f16`);
+ * - `cpu-align+gpu-io`: the chips cut from a photo on the CPU (`alignFace`), then `gpu-io`;
+ * - `gpu-warp`: the chips cut from the photo on the GPU (`GpuEmbedder.embedFaces`).
  *
  * Every case is timed for about `--seconds` after a warm-up batch, on the same chips, and
- * its embeddings compared with the native ones (worst cosine).
+ * its embeddings compared with the native ones (worst cosine; the two photo variants cut
+ * their own faces, so they are compared with `cpu-align+gpu-io`).
  *
  * Run: `deno run -A bench/gpu_embed.ts [--batches 64,256,1024] [--models dlib,mobilefacenet]
  * [--variants cpu-io,gpu-io,...] [--seconds 3]`. Prints one JSON line per case.
@@ -30,6 +33,9 @@ import { loadOnnxModel, nativeInferenceAvailable } from "../lib/embed/onnx_runti
 import { modelGraph } from "../lib/embed/embedder.ts";
 import { acquireGpu } from "../lib/gpu/device.ts";
 import type { RgbImage } from "../lib/image/types.ts";
+import { alignFace } from "../lib/align/align.ts";
+import type { Point } from "../lib/align/similarity.ts";
+import { fivePoints } from "../lib/align/templates.ts";
 
 const ALL = [
   "cpu-io",
@@ -39,6 +45,8 @@ const ALL = [
   "gpu-io+nchw",
   "gpu-io+fp16",
   "gpu-io+fp16+capture+novalidate",
+  "cpu-align+gpu-io",
+  "gpu-warp",
 ];
 const { values } = parseArgs({
   args: Deno.args,
@@ -72,6 +80,37 @@ async function measure(r: Runner, chips: RgbImage[], batch: number) {
   const rate = faces / ((performance.now() - t0) / 1000);
   await r.release();
   return { rate, first };
+}
+
+/** A smooth synthetic RGB photo. */
+function syntheticPhoto(w: number, h: number): RgbImage {
+  const data = new Uint8Array(w * h * 3);
+  for (let p = 0; p < w * h; p++) {
+    const x = p % w, y = Math.floor(p / w);
+    for (let c = 0; c < 3; c++) {
+      data[p * 3 + c] = (128 + 100 * Math.sin(x / (7 + c) + y / 11) * Math.cos(y / 17)) & 255;
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+/** `n` faces' 68 landmarks (only the five-point summary matters) spread over a photo. */
+function faceLandmarks(n: number, w: number, h: number): Point[][] {
+  return Array.from({ length: n }, (_, i) => {
+    const cx = 40 + ((i * 97) % (w - 80)), cy = 40 + ((i * 53) % (h - 80));
+    const s = 0.6 + (i % 5) * 0.1, r = ((i % 7) - 3) * 0.05;
+    const at = (x: number, y: number): Point => [
+      cx + s * (x * Math.cos(r) - y * Math.sin(r)),
+      cy + s * (x * Math.sin(r) + y * Math.cos(r)),
+    ];
+    const lm = Array.from({ length: 68 }, () => at(0, 0));
+    for (let k = 36; k <= 41; k++) lm[k] = at(-20, -15);
+    for (let k = 42; k <= 47; k++) lm[k] = at(20, -14);
+    lm[30] = at(0, 8);
+    lm[48] = at(-15, 27);
+    lm[54] = at(16, 28);
+    return lm;
+  });
 }
 
 function worstCosine(a: Float32Array, b: Float32Array, dims: number): number {
@@ -123,6 +162,7 @@ for (const name of values.models.split(",")) {
   if (!adapter) continue;
   for (const batch of batches) {
     const sub = chips.slice(0, batch);
+    let photoRef: Float32Array | null = null;
     for (const variant of values.variants.split(",")) {
       let runner: Runner;
       if (variant === "cpu-io") {
@@ -144,6 +184,25 @@ for (const name of values.models.split(",")) {
           },
           release: () => s.release(),
         };
+      } else if (variant === "cpu-align+gpu-io" || variant === "gpu-warp") {
+        // a 1280×960 photo holding the batch's faces: cut on the CPU or on the GPU
+        const e = await GpuEmbedder.load(model, { batch });
+        const photo = syntheticPhoto(1280, 960);
+        const faces = faceLandmarks(batch, 1280, 960);
+        runner = variant === "gpu-warp"
+          ? {
+            embed: (c) => e.embedFaces(photo, faces.slice(0, c.length)),
+            release: () => e.release(),
+          }
+          : {
+            embed: (c) =>
+              e.embedChips(
+                faces.slice(0, c.length).map((lm) =>
+                  alignFace(photo, fivePoints(lm), model.template, model.size)
+                ),
+              ),
+            release: () => e.release(),
+          };
       } else {
         const e = await GpuEmbedder.load(model, {
           batch,
@@ -156,6 +215,10 @@ for (const name of values.models.split(",")) {
       }
       try {
         const r = await measure(runner, sub, batch);
+        // the photo variants cut their own chips: the GPU-cut ones against the CPU-cut ones
+        const fromPhoto = variant === "cpu-align+gpu-io" || variant === "gpu-warp";
+        if (variant === "cpu-align+gpu-io") photoRef = r.first;
+        const ref = fromPhoto ? (variant === "gpu-warp" ? photoRef : null) : native;
         console.log(JSON.stringify({
           model: name,
           device: "webgpu",
@@ -163,8 +226,8 @@ for (const name of values.models.split(",")) {
           variant,
           batch,
           faces_per_s: +r.rate.toFixed(1),
-          min_cosine_vs_native: native
-            ? +worstCosine(r.first, native, model.dims).toFixed(6)
+          [fromPhoto ? "min_cosine_vs_cpu_align" : "min_cosine_vs_native"]: ref
+            ? +worstCosine(r.first, ref, model.dims).toFixed(6)
             : null,
         }));
       } catch (err) {

@@ -4,6 +4,8 @@
 // embed_normalize.wgsl; compared with the CPU path (WASM: onnxruntime-node may be loaded in
 // only one isolate of the test process) on the shipped dlib model.
 
+import { alignFace } from "../lib/align/align.ts";
+import { fivePoints } from "../lib/align/templates.ts";
 import { FaceEmbedder } from "../lib/embed/embedder.ts";
 import { GpuEmbedder } from "../lib/embed/gpu_embedder.ts";
 import { DLIB_RESNET } from "../lib/embed/models.ts";
@@ -126,6 +128,52 @@ Deno.test({
       assertEquals(r.json.metrics.bcubed.f, 1);
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "gpu embedder: faces cut from the photo on the GPU give the CPU-cut chips' embeddings (a face over the edge, flip)",
+  ignore: !gpu,
+  fn: async () => {
+    const W = 220, H = 170;
+    const photo: RgbImage = {
+      width: W,
+      height: H,
+      data: Uint8Array.from({ length: W * H * 3 }, (_, j) => {
+        const p = Math.floor(j / 3), x = p % W, y = Math.floor(p / W);
+        return (128 + 90 * Math.sin(x / 9 + (j % 3)) * Math.cos(y / 13)) & 255;
+      }),
+    };
+    // 68 points whose five-point summary is the given eyes, nose tip and mouth corners
+    const face = (dx: number, dy: number, s: number, r: number) => {
+      const at = (x: number, y: number): [number, number] => [
+        dx + s * (x * Math.cos(r) - y * Math.sin(r)),
+        dy + s * (x * Math.sin(r) + y * Math.cos(r)),
+      ];
+      const lm = Array.from({ length: 68 }, () => at(0, 0));
+      for (let i = 36; i <= 41; i++) lm[i] = at(-20, -15);
+      for (let i = 42; i <= 47; i++) lm[i] = at(20, -14);
+      lm[30] = at(0, 8);
+      lm[48] = at(-15, 27);
+      lm[54] = at(16, 28);
+      return lm;
+    };
+    const faces = [face(70, 70, 1, 0.1), face(150, 90, 1.3, -0.2), face(205, 40, 0.9, 0.4)];
+    for (const flip of [false, true]) {
+      const e = await GpuEmbedder.load(m, { batch: 4, flip });
+      try {
+        const cpuChips = faces.map((lm) => alignFace(photo, fivePoints(lm), m.template, m.size));
+        const a = await e.embedChips(cpuChips);
+        const b = await e.embedFaces(photo, faces);
+        const w = worstCosine(a, b, m.dims);
+        assert(w > 0.9999, `flip ${flip}: worst cosine ${w}`);
+        console.log(`flip ${flip}: worst cosine GPU-cut vs CPU-cut ${w.toFixed(7)}`);
+        assertEquals((await e.embedFaces(photo, [])).length, 0);
+      } finally {
+        await e.release();
+      }
     }
   },
 });

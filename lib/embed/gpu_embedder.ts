@@ -13,6 +13,9 @@
 
 import { acquireGpu, type GpuContext, loadShader } from "../gpu/device.ts";
 import type { RgbImage } from "../image/types.ts";
+import { type Point, similarityTransform } from "../align/similarity.ts";
+import { fivePoints } from "../align/templates.ts";
+import { invertAffine } from "../image/transform.ts";
 import { toFloat16 } from "../onnx/fp16.ts";
 import { modelGraph } from "./embedder.ts";
 import type { EmbeddingModel } from "./models.ts";
@@ -79,6 +82,7 @@ export class GpuEmbedder {
   #batch: number;
   #toTensor: GPUComputePipeline;
   #normalize: GPUComputePipeline;
+  #warp: GPUComputePipeline;
   #pixels: GPUBuffer;
   #tensor: GPUBuffer;
   #params: GPUBuffer;
@@ -99,6 +103,7 @@ export class GpuEmbedder {
       batch: number;
       toTensor: GPUComputePipeline;
       normalize: GPUComputePipeline;
+      warp: GPUComputePipeline;
       profile: boolean;
     },
   ) {
@@ -115,6 +120,7 @@ export class GpuEmbedder {
     this.#batch = init.batch;
     this.#toTensor = init.toTensor;
     this.#normalize = init.normalize;
+    this.#warp = init.warp;
     this.#profile = init.profile;
     const { size } = init.model;
     const d = init.gpu.device;
@@ -184,6 +190,7 @@ export class GpuEmbedder {
       batch,
       toTensor: await pipeline("chips_to_tensor.wgsl"),
       normalize: await pipeline("embed_normalize.wgsl"),
+      warp: await pipeline("warp_to_tensor.wgsl"),
       profile: options.profile ?? false,
     });
   }
@@ -195,41 +202,102 @@ export class GpuEmbedder {
    * @returns `chips.length × dims` values, each row of unit length.
    */
   async embedChips(chips: RgbImage[]): Promise<Float32Array> {
+    const { size } = this.model;
+    const copies = this.flip ? 2 : 1;
+    const chipBytes = size * size * 3;
+    chips.forEach((c, i) => {
+      if (c.width !== size || c.height !== size) {
+        throw new Error(`chip ${i} is ${c.width}×${c.height}, the model takes ${size}`);
+      }
+    });
+    const packed = new Uint8Array(this.#pixels.size);
+    return await this.#embed(chips.length, (b0, n, rows) => {
+      for (let k = 0; k < n; k++) {
+        packed.set(chips[b0 + k].data.subarray(0, chipBytes), k * chipBytes);
+      }
+      const d = this.#gpu.device;
+      d.queue.writeBuffer(this.#pixels, 0, packed, 0, Math.ceil((n * chipBytes) / 4) * 4);
+      d.queue.writeBuffer(this.#params, 0, new Uint32Array([size, n, copies, rows]));
+      const groups = Math.ceil((rows * size * size) / 64);
+      this.#dispatch(this.#toTensor, [this.#params, this.#pixels, this.#tensor], groups);
+    });
+  }
+
+  /**
+   * Embeds faces of one photo, their chips cut on the GPU (`shaders/warp_to_tensor.wgsl`):
+   * the photo goes up once, each face's chip is sampled from it by the similarity transform
+   * that puts its five points on the model's template, as `FaceEmbedder.chip` does on the CPU.
+   *
+   * @param img The photo.
+   * @param landmarks Each face's 68 landmarks.
+   * @returns `landmarks.length × dims` values, each row of unit length.
+   *
+   * @example
+   * ```ts ignore
+   * const vectors = await embedder.embedFaces(photo, faces.map((f) => f.landmarks));
+   * ```
+   */
+  async embedFaces(img: RgbImage, landmarks: Point[][]): Promise<Float32Array> {
+    const { size, template } = this.model;
+    const copies = this.flip ? 2 : 1;
+    const d = this.#gpu.device;
+    if (landmarks.length === 0) return new Float32Array(0);
+    const maps = new Float32Array(landmarks.length * 6);
+    landmarks.forEach((lm, i) => {
+      maps.set(invertAffine(similarityTransform(fivePoints(lm), template)), i * 6);
+    });
+    const bytes = Math.ceil((img.width * img.height * 3) / 4) * 4;
+    const photo = d.createBuffer({ size: bytes, usage: STORAGE | COPY_DST });
+    const mapBuf = d.createBuffer({ size: maps.byteLength, usage: STORAGE | COPY_DST });
+    const params = d.createBuffer({ size: 32, usage: UNIFORM | COPY_DST });
+    try {
+      const data = new Uint8Array(bytes); // (padded to whole words)
+      data.set(img.data);
+      d.queue.writeBuffer(photo, 0, data);
+      d.queue.writeBuffer(mapBuf, 0, maps);
+      return await this.#embed(landmarks.length, (b0, n, rows) => {
+        d.queue.writeBuffer(
+          params,
+          0,
+          new Uint32Array([size, n, copies, rows, img.width, img.height, b0, 0]),
+        );
+        const groups = Math.ceil((rows * size * size) / 64);
+        this.#dispatch(this.#warp, [params, photo, mapBuf, this.#tensor], groups);
+      });
+    } finally {
+      for (const b of [photo, mapBuf, params]) b.destroy();
+    }
+  }
+
+  /**
+   * Runs `count` inputs through the model in batches: `fill(b0, n, rows)` writes the model
+   * input of items b0 … b0 + n − 1 into the input buffer (`rows` rows: n × copies, or the
+   * whole batch with graph capture); the rows are normalised on the GPU and read back once.
+   */
+  async #embed(
+    count: number,
+    fill: (b0: number, n: number, rows: number) => void,
+  ): Promise<Float32Array> {
     const { size, dims, output } = this.model;
-    if (chips.length > READBACK_CHIPS) {
+    if (count > READBACK_CHIPS) {
       // the embeddings of a long list come back in parts (bounded GPU buffers)
-      const out = new Float32Array(chips.length * dims);
-      for (let i = 0; i < chips.length; i += READBACK_CHIPS) {
-        out.set(await this.embedChips(chips.slice(i, i + READBACK_CHIPS)), i * dims);
+      const out = new Float32Array(count * dims);
+      for (let i = 0; i < count; i += READBACK_CHIPS) {
+        const n = Math.min(READBACK_CHIPS, count - i);
+        out.set(await this.#embed(n, (b0, m, rows) => fill(i + b0, m, rows)), i * dims);
       }
       return out;
     }
     const d = this.#gpu.device;
     const copies = this.flip ? 2 : 1;
     const perCall = Math.floor(this.#batch / copies);
-    const chipBytes = size * size * 3;
-    const emb = d.createBuffer({
-      size: Math.max(4, chips.length * dims * 4),
-      usage: STORAGE | COPY_SRC,
-    });
-    const packed = new Uint8Array(this.#pixels.size);
+    const emb = d.createBuffer({ size: Math.max(4, count * dims * 4), usage: STORAGE | COPY_SRC });
     try {
-      for (let b0 = 0; b0 < chips.length; b0 += perCall) {
-        const n = Math.min(perCall, chips.length - b0);
+      for (let b0 = 0; b0 < count; b0 += perCall) {
+        const n = Math.min(perCall, count - b0);
         // a captured graph always runs the full batch; otherwise only the rows there are
         const rows = this.graphCapture ? this.#batch : n * copies;
-        for (let k = 0; k < n; k++) {
-          const c = chips[b0 + k];
-          if (c.width !== size || c.height !== size) {
-            throw new Error(`chip ${b0 + k} is ${c.width}×${c.height}, the model takes ${size}`);
-          }
-          packed.set(c.data.subarray(0, chipBytes), k * chipBytes);
-        }
-        d.queue.writeBuffer(this.#pixels, 0, packed, 0, Math.ceil((n * chipBytes) / 4) * 4);
-        d.queue.writeBuffer(this.#params, 0, new Uint32Array([size, n, copies, rows]));
-        const groups = Math.ceil((rows * size * size) / 64);
-        this.#dispatch(this.#toTensor, [this.#params, this.#pixels, this.#tensor], groups);
-
+        fill(b0, n, rows);
         const feeds = {
           [this.#input]: this.#ort.Tensor.fromGpuBuffer(this.#tensor, {
             dataType: "float32",
@@ -243,14 +311,13 @@ export class GpuEmbedder {
         const raw = t.gpuBuffer as GPUBuffer;
         d.queue.writeBuffer(this.#normParams, 0, new Uint32Array([dims, n, copies, 0]));
         // the normalised rows of this batch go to their place in `emb`
-        const layout = this.#normalize.getBindGroupLayout(0);
         const enc = d.createCommandEncoder();
         const pass = enc.beginComputePass();
         pass.setPipeline(this.#normalize);
         pass.setBindGroup(
           0,
           d.createBindGroup({
-            layout,
+            layout: this.#normalize.getBindGroupLayout(0),
             entries: [
               { binding: 0, resource: { buffer: this.#normParams } },
               { binding: 1, resource: { buffer: raw } },
@@ -269,7 +336,7 @@ export class GpuEmbedder {
       enc.copyBufferToBuffer(emb, 0, read, 0, emb.size);
       d.queue.submit([enc.finish()]);
       await read.mapAsync(1 /* GPUMapMode.READ */);
-      const out = new Float32Array(read.getMappedRange().slice(0, chips.length * dims * 4));
+      const out = new Float32Array(read.getMappedRange().slice(0, count * dims * 4));
       read.unmap();
       read.destroy();
       return out;
