@@ -36,6 +36,7 @@ import type { RgbImage } from "../lib/image/types.ts";
 import { alignFace } from "../lib/align/align.ts";
 import type { Point } from "../lib/align/similarity.ts";
 import { fivePoints } from "../lib/align/templates.ts";
+import { syntheticLandmarks } from "./synthetic.ts";
 
 const ALL = [
   "cpu-io",
@@ -94,23 +95,15 @@ function syntheticPhoto(w: number, h: number): RgbImage {
   return { width: w, height: h, data };
 }
 
-/** `n` faces' 68 landmarks (only the five-point summary matters) spread over a photo. */
+/** `n` faces' 68 landmarks spread over a photo. */
 function faceLandmarks(n: number, w: number, h: number): Point[][] {
-  return Array.from({ length: n }, (_, i) => {
-    const cx = 40 + ((i * 97) % (w - 80)), cy = 40 + ((i * 53) % (h - 80));
-    const s = 0.6 + (i % 5) * 0.1, r = ((i % 7) - 3) * 0.05;
-    const at = (x: number, y: number): Point => [
-      cx + s * (x * Math.cos(r) - y * Math.sin(r)),
-      cy + s * (x * Math.sin(r) + y * Math.cos(r)),
-    ];
-    const lm = Array.from({ length: 68 }, () => at(0, 0));
-    for (let k = 36; k <= 41; k++) lm[k] = at(-20, -15);
-    for (let k = 42; k <= 47; k++) lm[k] = at(20, -14);
-    lm[30] = at(0, 8);
-    lm[48] = at(-15, 27);
-    lm[54] = at(16, 28);
-    return lm;
-  });
+  return Array.from({ length: n }, (_, i) =>
+    syntheticLandmarks(
+      40 + ((i * 97) % (w - 80)),
+      40 + ((i * 53) % (h - 80)),
+      0.6 + (i % 5) * 0.1,
+      ((i % 7) - 3) * 0.05,
+    ));
 }
 
 function worstCosine(a: Float32Array, b: Float32Array, dims: number): number {

@@ -1,10 +1,11 @@
 /**
  * Synthetic face-like features for benchmarks: identities with heavy-tailed (log-normal)
- * sizes, same-person cosine ≈ 0.6, other-person ≈ 0.
+ * sizes, same-person cosine ≈ 0.6, other-person ≈ 0; and synthetic face landmarks.
  *
  * @module
  */
 
+import type { Point } from "../lib/align/similarity.ts";
 import type { Matrix } from "../lib/io/npy.ts";
 import { Prng } from "../lib/infomap/prng.ts";
 
@@ -63,4 +64,34 @@ export function syntheticFaces(
     id++;
   }
   return { features: { rows: n, cols: d, data }, labels };
+}
+
+/**
+ * 68 landmarks of a face centred at (cx, cy), scaled by `s` and turned by `r` radians: only
+ * what `fivePoints` reads is placed (eye corners, nose tip, mouth corners); the rest sit at
+ * the centre.
+ *
+ * @param cx Centre x in pixels.
+ * @param cy Centre y in pixels.
+ * @param s Scale (1: eyes 40 pixels apart).
+ * @param r Rotation in radians.
+ * @returns The 68 points.
+ *
+ * @example
+ * ```ts ignore
+ * const lm = syntheticLandmarks(100, 80, 1, 0.1);
+ * ```
+ */
+export function syntheticLandmarks(cx: number, cy: number, s: number, r: number): Point[] {
+  const at = (x: number, y: number): Point => [
+    cx + s * (x * Math.cos(r) - y * Math.sin(r)),
+    cy + s * (x * Math.sin(r) + y * Math.cos(r)),
+  ];
+  const lm = Array.from({ length: 68 }, () => at(0, 0));
+  for (let k = 36; k <= 41; k++) lm[k] = at(-20, -15);
+  for (let k = 42; k <= 47; k++) lm[k] = at(20, -14);
+  lm[30] = at(0, 8);
+  lm[48] = at(-15, 27);
+  lm[54] = at(16, 28);
+  return lm;
 }

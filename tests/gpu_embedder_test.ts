@@ -1,5 +1,5 @@
 // The GPU-resident embedding path (lib/embed/gpu_embedder.ts) on a real WebGPU adapter
-// (lavapipe here): chips uploaded as bytes, laid out and mirrored by chips_to_tensor.wgsl,
+// (lavapipe here): chips uploaded as bytes, laid out and mirrored by face_input.wgsl,
 // onnxruntime-web's WebGPU provider bound to GPU buffers, rows normalised by
 // embed_normalize.wgsl; compared with the CPU path (WASM: onnxruntime-node may be loaded in
 // only one isolate of the test process) on the shipped dlib model.
@@ -11,6 +11,7 @@ import { GpuEmbedder } from "../lib/embed/gpu_embedder.ts";
 import { DLIB_RESNET } from "../lib/embed/models.ts";
 import { acquireGpu } from "../lib/gpu/device.ts";
 import type { RgbImage } from "../lib/image/types.ts";
+import { syntheticLandmarks } from "../bench/synthetic.ts";
 import { assert, assertEquals, hasShared, runEvaluate, SHARED } from "./shared.ts";
 
 const gpu = await acquireGpu({ allowSoftware: true });
@@ -146,21 +147,11 @@ Deno.test({
         return (128 + 90 * Math.sin(x / 9 + (j % 3)) * Math.cos(y / 13)) & 255;
       }),
     };
-    // 68 points whose five-point summary is the given eyes, nose tip and mouth corners
-    const face = (dx: number, dy: number, s: number, r: number) => {
-      const at = (x: number, y: number): [number, number] => [
-        dx + s * (x * Math.cos(r) - y * Math.sin(r)),
-        dy + s * (x * Math.sin(r) + y * Math.cos(r)),
-      ];
-      const lm = Array.from({ length: 68 }, () => at(0, 0));
-      for (let i = 36; i <= 41; i++) lm[i] = at(-20, -15);
-      for (let i = 42; i <= 47; i++) lm[i] = at(20, -14);
-      lm[30] = at(0, 8);
-      lm[48] = at(-15, 27);
-      lm[54] = at(16, 28);
-      return lm;
-    };
-    const faces = [face(70, 70, 1, 0.1), face(150, 90, 1.3, -0.2), face(205, 40, 0.9, 0.4)];
+    const faces = [
+      syntheticLandmarks(70, 70, 1, 0.1),
+      syntheticLandmarks(150, 90, 1.3, -0.2),
+      syntheticLandmarks(205, 40, 0.9, 0.4), // over the right edge
+    ];
     for (const flip of [false, true]) {
       const e = await GpuEmbedder.load(m, { batch: 4, flip });
       try {

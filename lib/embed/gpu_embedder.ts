@@ -1,6 +1,6 @@
 /**
  * Face embeddings on WebGPU with the data kept on the GPU: the chips go up as bytes (a
- * quarter of the float tensor), `shaders/chips_to_tensor.wgsl` lays them out as the model's
+ * quarter of the float tensor), `shaders/face_input.wgsl` lays them out as the model's
  * input (and the mirrored copies for `flip`), onnxruntime-web's WebGPU execution provider
  * runs the model on the same `GPUDevice` with its input and output bound to GPU buffers (IO
  * binding), and `shaders/embed_normalize.wgsl` scales, averages and normalises the rows
@@ -132,7 +132,7 @@ export class GpuEmbedder {
       size: init.batch * 3 * size * size * 4,
       usage: STORAGE | COPY_DST | COPY_SRC,
     });
-    this.#params = d.createBuffer({ size: 16, usage: UNIFORM | COPY_DST });
+    this.#params = d.createBuffer({ size: 32, usage: UNIFORM | COPY_DST });
     this.#normParams = d.createBuffer({ size: 16, usage: UNIFORM | COPY_DST });
   }
 
@@ -169,14 +169,16 @@ export class GpuEmbedder {
       preferredOutputLocation: "gpu-buffer",
       enableProfiling: options.profile ?? false,
     });
-    const pipeline = async (file: string) =>
-      await gpu.device.createComputePipelineAsync({
+    const modules = new Map<string, GPUShaderModule>();
+    const pipeline = async (file: string, entryPoint = "main") => {
+      if (!modules.has(file)) {
+        modules.set(file, gpu.device.createShaderModule({ code: await loadShader(file) }));
+      }
+      return await gpu.device.createComputePipelineAsync({
         layout: "auto",
-        compute: {
-          module: gpu.device.createShaderModule({ code: await loadShader(file) }),
-          entryPoint: "main",
-        },
+        compute: { module: modules.get(file)!, entryPoint },
       });
+    };
     return new GpuEmbedder({
       model,
       flip,
@@ -188,9 +190,9 @@ export class GpuEmbedder {
       session,
       input: graph.input,
       batch,
-      toTensor: await pipeline("chips_to_tensor.wgsl"),
+      toTensor: await pipeline("face_input.wgsl", "from_chips"),
       normalize: await pipeline("embed_normalize.wgsl"),
-      warp: await pipeline("warp_to_tensor.wgsl"),
+      warp: await pipeline("face_input.wgsl", "from_photo"),
       profile: options.profile ?? false,
     });
   }
@@ -217,14 +219,14 @@ export class GpuEmbedder {
       }
       const d = this.#gpu.device;
       d.queue.writeBuffer(this.#pixels, 0, packed, 0, Math.ceil((n * chipBytes) / 4) * 4);
-      d.queue.writeBuffer(this.#params, 0, new Uint32Array([size, n, copies, rows]));
+      d.queue.writeBuffer(this.#params, 0, new Uint32Array([size, n, copies, rows, 0, 0, 0, 0]));
       const groups = Math.ceil((rows * size * size) / 64);
       this.#dispatch(this.#toTensor, [this.#params, this.#pixels, this.#tensor], groups);
     });
   }
 
   /**
-   * Embeds faces of one photo, their chips cut on the GPU (`shaders/warp_to_tensor.wgsl`):
+   * Embeds faces of one photo, their chips cut on the GPU (`shaders/face_input.wgsl`):
    * the photo goes up once, each face's chip is sampled from it by the similarity transform
    * that puts its five points on the model's template, as `FaceEmbedder.chip` does on the CPU.
    *
@@ -262,7 +264,7 @@ export class GpuEmbedder {
           new Uint32Array([size, n, copies, rows, img.width, img.height, b0, 0]),
         );
         const groups = Math.ceil((rows * size * size) / 64);
-        this.#dispatch(this.#warp, [params, photo, mapBuf, this.#tensor], groups);
+        this.#dispatch(this.#warp, [params, photo, this.#tensor, mapBuf], groups);
       });
     } finally {
       for (const b of [photo, mapBuf, params]) b.destroy();
