@@ -90,10 +90,68 @@ export interface EmbedderOptions {
   fp16?: boolean;
 }
 
-/** What embeds a batch of chips: a GPU-resident WebGPU path, or a session fed from the CPU. */
+/** What embeds chips: the GPU-resident WebGPU path, or a session fed from the CPU. */
 interface ChipBackend {
   embedChips(chips: RgbImage[]): Promise<Float32Array>;
   release(): Promise<void>;
+}
+
+/**
+ * Chips through a session fed from the CPU: laid out as the model's float input (mirrored
+ * copies too with `flip`), `batch` inputs per run, rows normalised (copies normalised, then
+ * averaged, then normalised).
+ */
+function sessionBackend(
+  model: EmbeddingModel,
+  session: OnnxModel,
+  batch: number,
+  flip: boolean,
+): ChipBackend {
+  const { size, dims, output } = model;
+  const plane = size * size;
+  const copies = flip ? 2 : 1;
+  const perCall = Math.max(1, Math.floor(batch / copies));
+  return {
+    async embedChips(chips) {
+      const out = new Float32Array(chips.length * dims);
+      for (let b0 = 0; b0 < chips.length; b0 += perCall) {
+        const n = Math.min(perCall, chips.length - b0);
+        const input = new Float32Array(n * copies * 3 * plane);
+        for (let k = 0; k < n; k++) {
+          const px = chips[b0 + k].data;
+          for (let m = 0; m < copies; m++) {
+            const o = (k * copies + m) * 3 * plane;
+            for (let c = 0; c < 3; c++) {
+              for (let y = 0; y < size; y++) {
+                for (let x = 0; x < size; x++) {
+                  const sx = m ? size - 1 - x : x;
+                  input[o + c * plane + y * size + x] = px[(y * size + sx) * 3 + c];
+                }
+              }
+            }
+          }
+        }
+        const res = (await session.run(input, [n * copies, 3, size, size]))[output].data;
+        for (let k = 0; k < n; k++) {
+          const v = new Float64Array(dims);
+          for (let m = 0; m < copies; m++) {
+            // each copy normalised before averaging, so both count alike
+            const r = (k * copies + m) * dims;
+            let s = 0;
+            for (let j = 0; j < dims; j++) s += res[r + j] ** 2;
+            const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+            for (let j = 0; j < dims; j++) v[j] += res[r + j] * inv;
+          }
+          let s = 0;
+          for (let j = 0; j < dims; j++) s += v[j] ** 2;
+          const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+          for (let j = 0; j < dims; j++) out[(b0 + k) * dims + j] = v[j] * inv;
+        }
+      }
+      return out;
+    },
+    release: () => session.release(),
+  };
 }
 
 /**
@@ -103,7 +161,7 @@ interface ChipBackend {
  * ```ts ignore
  * import { FaceEmbedder } from "./embedder.ts";
  * const emb = await FaceEmbedder.load();
- * const { vectors, chips } = await emb.embedFaces(image, faces.map((f) => f.landmarks));
+ * const vectors = await emb.embedChips(faces.map((f) => emb.chip(image, f.landmarks)));
  * ```
  */
 export class FaceEmbedder {
@@ -111,21 +169,11 @@ export class FaceEmbedder {
   readonly model: EmbeddingModel;
   /** Whether each face is embedded with its mirror image too (the two averaged). */
   readonly flip: boolean;
-  #session: OnnxModel | null;
-  #gpu: ChipBackend | null;
-  #batch: number;
+  #backend: ChipBackend;
 
-  private constructor(
-    model: EmbeddingModel,
-    session: OnnxModel | ChipBackend,
-    batch: number,
-    flip: boolean,
-  ) {
+  private constructor(model: EmbeddingModel, backend: ChipBackend, flip: boolean) {
     this.model = model;
-    const gpu = "embedChips" in session;
-    this.#session = gpu ? null : session;
-    this.#gpu = gpu ? session : null;
-    this.#batch = batch;
+    this.#backend = backend;
     this.flip = flip;
   }
 
@@ -152,11 +200,11 @@ export class FaceEmbedder {
         fp16: options.fp16,
         cacheDir: options.cacheDir,
       });
-      return new FaceEmbedder(model, gpu, batch, flip);
+      return new FaceEmbedder(model, gpu, flip);
     }
     const graph = await modelGraph(model, options.cacheDir);
     const session = await loadOnnxModel(graph.bytes, graph.input, device);
-    return new FaceEmbedder(model, session, batch, flip);
+    return new FaceEmbedder(model, sessionBackend(model, session, batch, flip), flip);
   }
 
   /**
@@ -176,52 +224,12 @@ export class FaceEmbedder {
    * @param chips The chips.
    * @returns `chips.length × dims` values, each row of unit length.
    */
-  async embedChips(chips: RgbImage[]): Promise<Float32Array> {
-    if (this.#gpu) return await this.#gpu.embedChips(chips);
-    const { size, dims, output } = this.model;
-    const out = new Float32Array(chips.length * dims);
-    const plane = size * size;
-    const copies = this.flip ? 2 : 1;
-    const perCall = Math.max(1, Math.floor(this.#batch / copies));
-    for (let b0 = 0; b0 < chips.length; b0 += perCall) {
-      const n = Math.min(perCall, chips.length - b0);
-      const input = new Float32Array(n * copies * 3 * plane);
-      for (let k = 0; k < n; k++) {
-        const px = chips[b0 + k].data;
-        for (let m = 0; m < copies; m++) {
-          const o = (k * copies + m) * 3 * plane;
-          for (let c = 0; c < 3; c++) {
-            for (let y = 0; y < size; y++) {
-              for (let x = 0; x < size; x++) {
-                const sx = m ? size - 1 - x : x;
-                input[o + c * plane + y * size + x] = px[(y * size + sx) * 3 + c];
-              }
-            }
-          }
-        }
-      }
-      const res = (await this.#session!.run(input, [n * copies, 3, size, size]))[output].data;
-      for (let k = 0; k < n; k++) {
-        const v = new Float64Array(dims);
-        for (let m = 0; m < copies; m++) {
-          // each copy normalised before averaging, so both count alike
-          const r = (k * copies + m) * dims;
-          let s = 0;
-          for (let j = 0; j < dims; j++) s += res[r + j] ** 2;
-          const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-          for (let j = 0; j < dims; j++) v[j] += res[r + j] * inv;
-        }
-        let s = 0;
-        for (let j = 0; j < dims; j++) s += v[j] ** 2;
-        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-        for (let j = 0; j < dims; j++) out[(b0 + k) * dims + j] = v[j] * inv;
-      }
-    }
-    return out;
+  embedChips(chips: RgbImage[]): Promise<Float32Array> {
+    return this.#backend.embedChips(chips);
   }
 
   /** Frees the session. */
-  async release(): Promise<void> {
-    await (this.#gpu ?? this.#session!).release();
+  release(): Promise<void> {
+    return this.#backend.release();
   }
 }

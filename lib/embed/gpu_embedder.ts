@@ -13,9 +13,9 @@
 
 import { acquireGpu, type GpuContext, loadShader } from "../gpu/device.ts";
 import type { RgbImage } from "../image/types.ts";
-import { type Point, similarityTransform } from "../align/similarity.ts";
+import { chipSourceMap } from "../align/align.ts";
+import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
-import { invertAffine } from "../image/transform.ts";
 import { toFloat16 } from "../onnx/fp16.ts";
 import { modelGraph } from "./embedder.ts";
 import type { EmbeddingModel } from "./models.ts";
@@ -246,7 +246,7 @@ export class GpuEmbedder {
     if (landmarks.length === 0) return new Float32Array(0);
     const maps = new Float32Array(landmarks.length * 6);
     landmarks.forEach((lm, i) => {
-      maps.set(invertAffine(similarityTransform(fivePoints(lm), template)), i * 6);
+      maps.set(chipSourceMap(fivePoints(lm), template), i * 6);
     });
     const bytes = Math.ceil((img.width * img.height * 3) / 4) * 4;
     const photo = d.createBuffer({ size: bytes, usage: STORAGE | COPY_DST });

@@ -177,8 +177,7 @@ export interface OnnxModel {
  *
  * @param bytes The `.onnx` file.
  * @param input Input name.
- * @param device WebGPU or WASM execution provider. @default "wasm"
- * @param externalData Files the model's initializers live in, by the name the model uses.
+ * @param device WebGPU, native (onnxruntime-node) or WASM. @default "wasm"
  * @returns The model.
  *
  * @example
@@ -192,7 +191,6 @@ export async function loadOnnxModel(
   bytes: Uint8Array,
   input: string,
   device: InferenceDevice = "wasm",
-  externalData: { path: string; data: Uint8Array }[] = [],
 ): Promise<OnnxModel> {
   // onnxruntime-node and onnxruntime-web share this API; only the module and options differ
   let rt: typeof ort = ort;
@@ -208,10 +206,7 @@ export async function loadOnnxModel(
     };
   } else {
     if (device === "webgpu") rt = await ortWebGpu();
-    sessionOptions = {
-      executionProviders: [device],
-      ...(externalData.length ? { externalData } : {}),
-    };
+    sessionOptions = { executionProviders: [device] };
   }
   const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: "all",

@@ -8,7 +8,7 @@
 import { ProtoWriter } from "./protobuf.ts";
 
 /** ONNX tensor element types used here. */
-export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7, FLOAT16: 10 } as const;
 
 /** An initializer: a named constant tensor. */
 export interface OnnxTensor {
@@ -18,8 +18,11 @@ export interface OnnxTensor {
   dims: number[];
   /** Element type. */
   dataType: (typeof DataType)[keyof typeof DataType];
-  /** The values (Float32Array, Uint8Array or BigInt64Array to match `dataType`). */
-  data: Float32Array | Uint8Array | BigInt64Array;
+  /**
+   * The values (Float32Array, Uint8Array or BigInt64Array to match `dataType`; for FLOAT16 the
+   * bit patterns in a Uint16Array).
+   */
+  data: Float32Array | Uint8Array | BigInt64Array | Uint16Array;
 }
 
 /** A node attribute value: a number (int if integral unless `float` is set), list or string. */

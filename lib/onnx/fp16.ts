@@ -17,10 +17,10 @@ import {
   fieldText,
   firstField as one,
   type ProtoField,
+  textField,
+  varints,
 } from "./reader.ts";
 
-/** ONNX element type of float16. */
-const FLOAT16 = 10;
 /** The largest finite float16. */
 const HALF_MAX = 65504;
 
@@ -93,9 +93,7 @@ interface Constant {
 }
 
 function readConstant(t: ProtoField[]): Constant | null {
-  const dims = sub(t, TENSOR.dims).flatMap((f) =>
-    f.wire === 0 ? [Number(f.int)] : [...packedVarints(f.bytes!)].map(Number)
-  );
+  const dims = varints(sub(t, TENSOR.dims)).map(Number);
   const dataType = Number(one(t, TENSOR.dataType)?.int ?? 0n);
   const raw = one(t, TENSOR.rawData)?.bytes;
   const size = dims.reduce((a, b) => a * b, 1);
@@ -121,19 +119,6 @@ function readConstant(t: ProtoField[]): Constant | null {
   }
   if (!values || values.length !== size) return null;
   return { dims, dataType, values, source: t };
-}
-
-function* packedVarints(bytes: Uint8Array): Generator<bigint> {
-  let v = 0n, shift = 0n;
-  for (const b of bytes) {
-    v |= BigInt(b & 0x7f) << shift;
-    shift += 7n;
-    if (b < 0x80) {
-      yield BigInt.asIntN(64, v);
-      v = 0n;
-      shift = 0n;
-    }
-  }
 }
 
 function attrInt(node: ProtoField[], name: string): number | undefined {
@@ -178,29 +163,15 @@ function tensorBytes(name: string, c: Constant): Uint8Array {
   if (c.dataType !== DataType.FLOAT) {
     // integers as they were (int64 values need not fit a double), under their new name
     const t = c.source!.filter((f) => f.field !== TENSOR.name);
-    t.push({ field: TENSOR.name, wire: 2, bytes: new TextEncoder().encode(name) });
+    t.push(textField(TENSOR.name, name));
     return encodeFields(t);
   }
-  const bits = Uint16Array.from(c.values, toHalfBits);
-  const w = encodeTensor({
-    name,
-    dims: c.dims,
-    dataType: DataType.UINT8, // placeholder, replaced below
-    data: new Uint8Array(bits.buffer),
-  }).finish().slice();
-  return encodeFields(
-    decodeFields(w).map((f) =>
-      f.field === TENSOR.dataType ? { field: TENSOR.dataType, wire: 0, int: BigInt(FLOAT16) } : f
-    ),
-  );
+  const data = Uint16Array.from(c.values, toHalfBits);
+  return encodeTensor({ name, dims: c.dims, dataType: DataType.FLOAT16, data }).finish().slice();
 }
 
 /** Ops left in float32 inside a float16 graph (see step 4 of {@link toFloat16}). */
 const FLOAT32_OPS = new Set(["Pad"]);
-
-function textOf(field: number, text: string): ProtoField {
-  return { field, wire: 2, bytes: new TextEncoder().encode(text) };
-}
 
 function fuseConvAffine(
   nodes: ProtoField[][],
@@ -254,10 +225,10 @@ function fuseConvAffine(
     initOrder.push(wName, bName);
     const kept = n.filter((f) => f.field !== NODE.input && f.field !== NODE.output);
     return [
-      textOf(NODE.input, ins[0]),
-      textOf(NODE.input, wName),
-      textOf(NODE.input, bName),
-      textOf(NODE.output, out),
+      textField(NODE.input, ins[0]),
+      textField(NODE.input, wName),
+      textField(NODE.input, bName),
+      textField(NODE.output, out),
       ...kept,
     ];
   });
@@ -385,62 +356,26 @@ export function toFloat16(bytes: Uint8Array): Float16Model {
   const tail: Uint8Array[] = [];
   for (const i of inputs) {
     rename.set(i, `${i}_fp16`);
-    head.push(castNode(i, `${i}_fp16`, FLOAT16, `fc_fp16_in_${i}`));
+    head.push(castNode(i, `${i}_fp16`, DataType.FLOAT16, `fc_fp16_in_${i}`));
   }
   const outRename = new Map<string, string>();
   for (const o of outputNames) {
     outRename.set(o, `${o}_fp16`);
     tail.push(castNode(`${o}_fp16`, o, DataType.FLOAT, `fc_fp16_out_${o}`));
   }
-  let casts = 0, wrapped = 0;
-  const wrappedNodes: ProtoField[][] = [];
-  for (const n of nodes) {
-    const op = fieldText(one(n, NODE.op)!);
-    if (!FLOAT32_OPS.has(op)) {
-      wrappedNodes.push(n);
-      continue;
-    }
-    // the data input (the first) and the outputs cross over through Casts
-    const tag = `fc_f32_${wrapped++}`;
-    const ins = sub(n, NODE.input).map(fieldText);
-    const outs = sub(n, NODE.output).map(fieldText);
-    wrappedNodes.push(
-      decodeFields(castNode(ins[0], `${tag}_in`, DataType.FLOAT, `${tag}_cast_in`)),
-    );
-    let i = 0, o = 0;
-    wrappedNodes.push(n.map((f) => {
-      if (f.field === NODE.input && i++ === 0) return textOf(NODE.input, `${tag}_in`);
-      if (f.field === NODE.output) return textOf(NODE.output, `${tag}_out${o++}`);
-      return f;
-    }));
-    outs.forEach((out, k) =>
-      wrappedNodes.push(
-        decodeFields(castNode(`${tag}_out${k}`, out, FLOAT16, `${tag}_cast_out${k}`)),
-      )
-    );
-  }
-  if (wrapped) {
-    changes.push(`${wrapped} ${[...FLOAT32_OPS].join("/")} kept in float32 between Casts`);
-  }
-  const newNodes = wrappedNodes.map((n) => {
-    const name = one(n, NODE.name);
-    // the Casts around float32 ops are already what they should be
-    const op = name && fieldText(name).startsWith("fc_f32_") ? "" : fieldText(one(n, NODE.op)!);
-    return encodeFields(n.map((f) => {
+  // renames at the edges, and Casts to float now to float16
+  let casts = 0;
+  const renamed = nodes.map((n) =>
+    n.map((f) => {
       if (f.field === NODE.input) {
-        const name = fieldText(f);
-        const to = rename.get(name) ?? outRename.get(name);
-        return to
-          ? { field: NODE.input, wire: 2 as const, bytes: new TextEncoder().encode(to) }
-          : f;
+        const to = rename.get(fieldText(f)) ?? outRename.get(fieldText(f));
+        return to ? textField(NODE.input, to) : f;
       }
       if (f.field === NODE.output) {
         const to = outRename.get(fieldText(f));
-        return to
-          ? { field: NODE.output, wire: 2 as const, bytes: new TextEncoder().encode(to) }
-          : f;
+        return to ? textField(NODE.output, to) : f;
       }
-      if (f.field === NODE.attribute && op === "Cast") {
+      if (f.field === NODE.attribute && fieldText(one(n, NODE.op)!) === "Cast") {
         const af = decodeFields(f.bytes!);
         if (
           fieldText(one(af, ATTR.name)!) === "to" && Number(one(af, ATTR.i)?.int) === DataType.FLOAT
@@ -450,14 +385,39 @@ export function toFloat16(bytes: Uint8Array): Float16Model {
             field: NODE.attribute,
             wire: 2 as const,
             bytes: encodeFields(
-              af.map((x) => x.field === ATTR.i ? { ...x, int: BigInt(FLOAT16) } : x),
+              af.map((x) => x.field === ATTR.i ? { ...x, int: BigInt(DataType.FLOAT16) } : x),
             ),
           };
         }
       }
       return f;
-    }));
-  });
+    })
+  );
+  // then the float32 ops: their data input (the first) and outputs cross over through Casts
+  let wrapped = 0;
+  const newNodes: Uint8Array[] = [];
+  for (const n of renamed) {
+    if (!FLOAT32_OPS.has(fieldText(one(n, NODE.op)!))) {
+      newNodes.push(encodeFields(n));
+      continue;
+    }
+    const tag = `fc_f32_${wrapped++}`;
+    const ins = sub(n, NODE.input).map(fieldText);
+    const outs = sub(n, NODE.output).map(fieldText);
+    newNodes.push(castNode(ins[0], `${tag}_in`, DataType.FLOAT, `${tag}_cast_in`));
+    let i = 0, o = 0;
+    newNodes.push(encodeFields(n.map((f) => {
+      if (f.field === NODE.input && i++ === 0) return textField(NODE.input, `${tag}_in`);
+      if (f.field === NODE.output) return textField(NODE.output, `${tag}_out${o++}`);
+      return f;
+    })));
+    outs.forEach((out, k) =>
+      newNodes.push(castNode(`${tag}_out${k}`, out, DataType.FLOAT16, `${tag}_cast_out${k}`))
+    );
+  }
+  if (wrapped) {
+    changes.push(`${wrapped} ${[...FLOAT32_OPS].join("/")} kept in float32 between Casts`);
+  }
   if (casts) changes.push(`${casts} Casts to float now cast to float16`);
   changes.push("input and outputs kept float32 (Cast at the edges)");
 

@@ -19,6 +19,7 @@ import {
   firstField as one,
   type ProtoField,
   textField,
+  varints,
 } from "./reader.ts";
 
 /** A graph input or output: name, element type and shape (strings are symbolic). */
@@ -166,26 +167,7 @@ function int64Values(tensor: ProtoField[]): bigint[] | null {
     const b = raw.bytes!.slice();
     return [...new BigInt64Array(b.buffer, 0, b.length / 8)];
   }
-  const out: bigint[] = [];
-  for (const f of sub(tensor, TENSOR.int64Data)) {
-    if (f.wire === 0) out.push(BigInt.asIntN(64, f.int!));
-    else {
-      for (const v of decodeFields(packedAsFields(f.bytes!))) out.push(BigInt.asIntN(64, v.int!));
-    }
-  }
-  return out;
-}
-
-// a packed varint list re-keyed as field-1 varints, so decodeFields can read it
-function packedAsFields(packed: Uint8Array): Uint8Array {
-  const out: number[] = [];
-  let start = true;
-  for (const b of packed) {
-    if (start) out.push(8);
-    out.push(b);
-    start = b < 0x80;
-  }
-  return new Uint8Array(out);
+  return varints(sub(tensor, TENSOR.int64Data));
 }
 
 /**

@@ -187,3 +187,37 @@ export function fieldsNumbered(fields: ProtoField[], no: number): ProtoField[] {
 export function firstField(fields: ProtoField[], no: number): ProtoField | undefined {
   return fields.find((f) => f.field === no);
 }
+
+/**
+ * The integers held by repeated varint fields, as signed 64-bit values: each field either one
+ * varint or a packed list of them.
+ *
+ * @param fields The fields (one field number).
+ * @returns Their values in order.
+ *
+ * @example
+ * ```ts
+ * import { decodeFields, varints } from "./reader.ts";
+ * console.log(varints(decodeFields(new Uint8Array([8, 5, 10, 2, 1, 2])))); // [5n, 1n, 2n]
+ * ```
+ */
+export function varints(fields: ProtoField[]): bigint[] {
+  const out: bigint[] = [];
+  for (const f of fields) {
+    if (f.wire === 0) {
+      out.push(BigInt.asIntN(64, f.int!));
+      continue;
+    }
+    let v = 0n, shift = 0n;
+    for (const b of f.bytes!) {
+      v |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if (b < 0x80) {
+        out.push(BigInt.asIntN(64, v));
+        v = 0n;
+        shift = 0n;
+      }
+    }
+  }
+  return out;
+}
