@@ -4,6 +4,7 @@
  * @module
  */
 
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { clusterFeatures } from "./lib/cluster/cluster_features.ts";
 import { InputError } from "./lib/errors.ts";
@@ -20,7 +21,9 @@ import { defaultModel, type EmbeddingModel, isModelAvailable, MODELS } from "./l
 import { modelFromFile } from "./lib/embed/model_file.ts";
 import { Progress } from "./lib/progress/progress.ts";
 import { FaceEmbedder } from "./lib/embed/embedder.ts";
-import { fetchRemoteFile, modelCacheDir } from "./lib/embed/download.ts";
+import { fetchRemoteFile, isCached, modelCacheDir } from "./lib/embed/download.ts";
+import { defaultDetector, type DetectorKind } from "./lib/detect/detector.ts";
+import { YUNET } from "./lib/detect/yunet.ts";
 
 /** The text `--help` prints. */
 export const USAGE: string = `facecluster: cluster faces into people with Infomap
@@ -45,7 +48,15 @@ Options of PHOTOS_DIR:
   --k N, --min-sim S, --json   as below (min-sim defaults to the model's: dlib 0.94,
                      mobilefacenet 0.45)
   --max-pixels N     refuse images with more pixels, before decoding (default 100000000)
-  --min-confidence S smallest face-detector score kept (default 0.5)
+  --detector D       yunet (downloaded, default when in the cache) or ssd (face-api's SSD
+                     MobileNet v1 + 68 landmarks, shipped: the fallback)
+  --landmarks N      YuNet's faces aligned on 68 points (default: the landmark network run in
+                     YuNet's box, measured better) or 5 (YuNet's own, faster)
+  --crops            the photos are face crops: detect with a margin around each picture and
+                     take a picture with no face found as one centred face (none dropped)
+  --min-quality Q    faces below this quality (0..1) go to not_faces/, never into a person
+                     (default 0.5; 0 turns the gate off)
+  --min-confidence S smallest face-detector score kept (default 0.7 YuNet, 0.5 SSD)
   --min-face-size N  smallest face, shorter box side in pixels (default 20)
   --model M          dlib (shipped), mobilefacenet (downloaded) or PATH.onnx (input [N,3,S,S],
                      settings from PATH.json if there); default: mobilefacenet when it is in
@@ -55,6 +66,10 @@ Options of PHOTOS_DIR:
   --face-cache DIR   keep the faces and embeddings found per photo (by its sha256; embeddings
                      by model) in DIR, so that a re-run skips detection and embedding
   --quiet            no progress lines
+
+Demo:
+  deno run -A cli.ts demo [--out DIR]   the main job on the six group photos that ship in the
+                     @vladmandic/face-api npm package (MIT); writes DIR (default ./demo_people)
 
 Models:
   deno run -A cli.ts models list [--cache DIR]         the known models and whether they are here
@@ -251,6 +266,10 @@ async function photosCommand(args: string[]): Promise<number> {
       cache: { type: "string" },
       flip: { type: "boolean", default: false },
       "face-cache": { type: "string" },
+      detector: { type: "string" },
+      landmarks: { type: "string", default: "68" },
+      crops: { type: "boolean", default: false },
+      "min-quality": { type: "string" },
     },
   });
   if (positionals.length !== 1) return fail("give one PHOTOS_DIR");
@@ -264,14 +283,21 @@ async function photosCommand(args: string[]): Promise<number> {
   const maxPixels = intOption(values["max-pixels"], "max-pixels", 100_000_000);
   const minFaceSize = intOption(values["min-face-size"], "min-face-size", 20);
   const minConfidence = values["min-confidence"] === undefined
-    ? 0.5
+    ? undefined
     : Number(values["min-confidence"]);
-  if (!(minConfidence > 0 && minConfidence < 1)) {
+  if (minConfidence !== undefined && !(minConfidence > 0 && minConfidence < 1)) {
     throw new InputError(
       "--min-confidence",
       `must lie in (0, 1), got '${values["min-confidence"]}'`,
     );
   }
+  const minQuality = values["min-quality"] === undefined ? 0.5 : Number(values["min-quality"]);
+  if (!(minQuality >= 0 && minQuality <= 1)) {
+    throw new InputError("--min-quality", `must lie in [0, 1], got '${values["min-quality"]}'`);
+  }
+  const givenDetector = values.detector === undefined
+    ? undefined
+    : choiceOption<DetectorKind>(values.detector, "detector", ["yunet", "ssd"]);
   try {
     if (!(await Deno.stat(input)).isDirectory) throw new InputError(input, "not a folder");
   } catch (e) {
@@ -301,6 +327,7 @@ async function photosCommand(args: string[]): Promise<number> {
       }`,
     );
     const model = givenModel ?? await defaultModel(cacheDir, say);
+    const detector = givenDetector ?? await defaultDetector(cacheDir, say);
     const result = await clusterFolder(input, {
       model,
       cacheDir,
@@ -311,6 +338,10 @@ async function photosCommand(args: string[]): Promise<number> {
       maxPixels,
       minConfidence,
       minFaceSize,
+      detector,
+      refine: choiceOption(values.landmarks, "landmarks", ["68", "5"]) === "68",
+      crop: values.crops,
+      minQuality,
       flip: values.flip,
       faceCache: values["face-cache"],
       exclude: [archive.out],
@@ -325,16 +356,28 @@ async function photosCommand(args: string[]): Promise<number> {
     }, onProgress);
     progress?.end();
     const seconds = { ...result.seconds, write: (performance.now() - t1) / 1000 };
+    const withFaces = result.photos.length - result.withoutFaces.length - result.failed.length;
     seconds.total = (performance.now() - t0) / 1000;
     const json = {
       input,
       out: summary.out,
       report: summary.report,
       photos: result.photos.length,
-      faces: result.faces.length,
+      photos_with_faces: withFaces,
       photos_without_faces: result.withoutFaces.length,
+      photos_failed: result.failed.length,
+      faces: result.faces.length,
       people: summary.people,
       unclustered: summary.unclustered,
+      not_faces: summary.notFaces,
+      detector: result.detection.detector + (result.detection.refine ? "+68" : ""),
+      crop_mode: result.detection.crop
+        ? {
+          detected: result.photos.length - result.detection.whole - result.withoutFaces.length -
+            result.failed.length,
+          whole: result.detection.whole,
+        }
+        : null,
       clusters: result.numClusters,
       failed: result.failed,
       skipped: result.skipped.length,
@@ -345,7 +388,12 @@ async function photosCommand(args: string[]): Promise<number> {
       inference,
       seconds,
       ...(values.evaluate
-        ? { evaluated_faces: result.evaluation?.faces ?? 0, ...(metrics ? { metrics } : {}) }
+        ? {
+          evaluated_faces: result.evaluation?.faces ?? 0,
+          labeled_photos: result.evaluation?.photos ?? 0,
+          coverage: result.evaluation?.coverage ?? 0,
+          ...(metrics ? { metrics } : {}),
+        }
         : {}),
     };
     if (values.json) {
@@ -353,15 +401,25 @@ async function photosCommand(args: string[]): Promise<number> {
       return 0;
     }
     console.log(
-      `${input}: ${result.photos.length} photos, ${result.faces.length} faces (${result.withoutFaces.length} photos without a face)`,
+      `${input}: ${result.photos.length} photos: ${withFaces} with a face, ${result.withoutFaces.length} without, ${result.failed.length} failed; ${result.faces.length} faces`,
     );
+    if (json.crop_mode) {
+      console.log(
+        `crop mode: ${json.crop_mode.detected} pictures with a detected face, ${json.crop_mode.whole} taken whole as a face`,
+      );
+    }
     console.log(
-      `people: ${summary.people}, faces alone: ${summary.unclustered} (model ${result.model.name}, k ${k}, min_sim ${result.settings.minSim})`,
+      `people: ${summary.people}, faces alone: ${summary.unclustered}, not faces: ${summary.notFaces} (detector ${json.detector}, model ${result.model.name}, k ${k}, min_sim ${result.settings.minSim})`,
     );
     for (const f of result.failed) console.log(`failed: ${f.file}: ${f.error}`);
     if (values.evaluate) {
       if (metrics) {
-        console.log(`evaluated on ${result.evaluation!.faces} labeled faces (one per photo)`);
+        const ev = result.evaluation!;
+        console.log(
+          `evaluated on ${ev.photos} labeled photos: coverage ${
+            ev.coverage.toFixed(4)
+          } (${ev.faces} with a clustered face; the others count as singletons)`,
+        );
         for (const line of metricLines(metrics)) console.log(line);
       } else console.log("no labels: the input has no subfolders of photos");
     }
@@ -373,6 +431,42 @@ async function photosCommand(args: string[]): Promise<number> {
   } catch (e) {
     await archive.abandon();
     throw e;
+  }
+}
+
+/** The demo's photos: `demo/sample1.jpg` … `sample6.jpg` of this npm package (MIT). */
+const DEMO_PACKAGE = "@vladmandic/face-api";
+
+/**
+ * `demo [--out DIR] [options]`: the main job on the group photos that ship inside an npm
+ * package facecluster already depends on, copied to a temporary folder (the package cache
+ * is not touched), into `./demo_people` by default.
+ */
+async function demoCommand(args: string[]): Promise<number> {
+  // makes sure the package is in Deno's npm cache, then finds its folder there
+  // deno-lint-ignore no-import-prefix -- a full specifier, as in lib/, so that a URL import works
+  await import("npm:@vladmandic/face-api@1.7.15/package.json", { with: { type: "json" } });
+  const pkg = createRequire(import.meta.url).resolve(`${DEMO_PACKAGE}/package.json`)
+    .replace(/package\.json$/, "");
+  const photos = await Deno.makeTempDir({ prefix: "facecluster-demo-" });
+  try {
+    for (let i = 1; i <= 6; i++) {
+      await Deno.copyFile(`${pkg}demo/sample${i}.jpg`, `${photos}/sample${i}.jpg`);
+    }
+    const rest = [...args];
+    const o = rest.indexOf("--out");
+    const out = o >= 0 ? rest[o + 1] : "demo_people";
+    if (o < 0) rest.push("--out", out);
+    // a re-run replaces an earlier demo's output (and nothing else)
+    let earlier = false;
+    try {
+      earlier = (await Deno.stat(`${out}/clusters.json`)).isFile;
+    } catch { /* no earlier demo there */ }
+    if (earlier && !rest.includes("--force")) rest.push("--force");
+    console.error(`demo: 6 group photos from ${DEMO_PACKAGE}@1.7.15 (MIT), copied to ${photos}`);
+    return await photosCommand([photos, ...rest]);
+  } finally {
+    await Deno.remove(photos, { recursive: true }).catch(() => {});
   }
 }
 
@@ -406,11 +500,21 @@ async function modelsCommand(args: string[]): Promise<number> {
         } ${m.size}×${m.size}, ${m.dims}-d, min_sim ${m.minSim}, ${here}: ${m.about}`,
       );
     }
+    const here = (await isCached(YUNET.remote[0], cacheDir)) ? `in ${cacheDir}` : "not fetched";
+    console.log(`${YUNET.name.padEnd(14)} detector, ${here}: ${YUNET.about}`);
+    console.log(
+      `${"ssd".padEnd(14)} detector, shipped: face-api SSD MobileNet v1 + 68 landmarks (MIT)`,
+    );
     return 0;
   }
   if (verb === "fetch" && positionals.length === 2) {
-    const m = MODELS[name];
-    if (!m) throw new InputError(name, `unknown model (known: ${Object.keys(MODELS).join(", ")})`);
+    const m = name === YUNET.name ? YUNET : MODELS[name];
+    if (!m) {
+      throw new InputError(
+        name,
+        `unknown model (known: ${[...Object.keys(MODELS), YUNET.name].join(", ")})`,
+      );
+    }
     for (const f of m.remote ?? []) {
       const path = await fetchRemoteFile(f, cacheDir);
       console.log(`${path}: ${f.size} bytes, sha256 ${f.sha256} verified`);
@@ -457,6 +561,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (command === "cluster-features") return await clusterFeaturesCommand(rest);
     if (command === "models") return await modelsCommand(rest);
+    if (command === "demo") return await demoCommand(rest);
     return await photosCommand(args);
   } catch (e) {
     if (e instanceof InputError) {

@@ -9,7 +9,7 @@
 
 import type { Point } from "./align/similarity.ts";
 import { fivePoints } from "./align/templates.ts";
-import { FaceDetector } from "./detect/detector.ts";
+import { type DetectorKind, FaceDetector, isYunetAvailable } from "./detect/detector.ts";
 import { FaceEmbedder } from "./embed/embedder.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "./embed/models.ts";
 import { type InferenceDevice, nativeInferenceAvailable } from "./embed/onnx_runtime.ts";
@@ -35,10 +35,19 @@ export interface EmbedFacesOptions {
   cacheDir?: string;
   /** Also embed each face mirrored and average the two. @default false */
   flip?: boolean;
-  /** Smallest detector score kept. @default 0.5 */
+  /** The face detector. @default "yunet" when it is in the model cache, else "ssd" */
+  detector?: DetectorKind;
+  /**
+   * YuNet's faces aligned on the 68-point landmark network's points in its box (measured
+   * better than YuNet's own five: BENCHMARKS.md). @default true
+   */
+  refine?: boolean;
+  /** Smallest detector score kept. @default 0.7 for YuNet, 0.5 for the SSD */
   minConfidence?: number;
   /** Smallest face (shorter box side, pixels). @default 20 */
   minFaceSize?: number;
+  /** The images are face crops (see `DetectOptions.crop`). @default false */
+  crop?: boolean;
   /** Keep each face's aligned chip in the result. @default false */
   keepChips?: boolean;
   /** Called after each image with the count done. */
@@ -57,7 +66,7 @@ export interface EmbeddedFace {
   score: number;
   /** Eye centres, nose tip, mouth corners. */
   points: Point[];
-  /** All 68 landmarks. */
+  /** The landmarks: 68 from the landmark network, or the detector's five. */
   landmarks: Point[];
   /** The aligned chip, when `keepChips`. */
   chip?: RgbImage;
@@ -114,7 +123,13 @@ export async function embedFaces(
   const device = options.device ?? ((await nativeInferenceAvailable()) ? "native" : "wasm");
   options.signal?.throwIfAborted();
   const [detector, embedder] = await Promise.all([
-    FaceDetector.load(device),
+    FaceDetector.load({
+      device,
+      detector: options.detector ??
+        ((await isYunetAvailable(options.cacheDir)) ? "yunet" : "ssd"),
+      refine: options.refine,
+      cacheDir: options.cacheDir,
+    }),
     FaceEmbedder.load(model, { device, cacheDir: options.cacheDir, flip: options.flip }),
   ]);
   const faces: EmbeddedFace[] = [];
@@ -139,6 +154,7 @@ export async function embedFaces(
         found = await photoFaces(source, name, detector, embedder, {
           minConfidence: options.minConfidence,
           minFaceSize: options.minFaceSize,
+          crop: options.crop,
           chips: options.keepChips,
         });
       } catch (e) {

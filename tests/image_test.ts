@@ -128,9 +128,50 @@ Deno.test("image: format from bytes, not the name; alpha over white; bad files n
   );
   await rejects(
     decodeImage(new TextEncoder().encode("GIF89a......"), "anim.gif"),
-    "unsupported image format GIF",
+    "anim.gif: corrupt or truncated GIF",
   );
 });
+
+Deno.test("image: WEBP, TIFF, GIF and AVIF through sharp, upright by EXIF; HEIC a clear error", async () => {
+  // deno-lint-ignore no-import-prefix -- the same pinned sharp the decoder loads
+  const sharp = (await import("npm:sharp@0.35.5")).default;
+  const src = patternImage(24, 16);
+  const raw = () => sharp(src.data, { raw: { width: 24, height: 16, channels: 3 } });
+  const files: [string, Uint8Array, number][] = [
+    ["a.webp", await raw().webp({ lossless: true }).toBuffer(), 0],
+    ["a.tiff", await raw().tiff({ compression: "lzw" }).toBuffer(), 0],
+    ["a.gif", await raw().gif().toBuffer(), 60], // a 256-colour palette
+    ["a.avif", await raw().avif({ lossless: true }).toBuffer(), 6],
+  ];
+  for (const [name, bytes, tol] of files) {
+    const img = await decodeImage(new Uint8Array(bytes), name);
+    assertEquals([img.width, img.height], [24, 16], name);
+    let worst = 0;
+    for (let i = 0; i < src.data.length; i++) {
+      worst = Math.max(worst, Math.abs(img.data[i] - src.data[i]));
+    }
+    assert(worst <= tol, `${name}: worst pixel difference ${worst}`);
+  }
+  // EXIF orientation 6 (turned 90°): the decoded image is upright, so 16 wide and 24 high
+  const turned = await raw().webp({ lossless: true }).withMetadata({ orientation: 6 }).toBuffer();
+  const up = await decodeImage(new Uint8Array(turned), "turned.webp");
+  assertEquals([up.width, up.height], [16, 24]);
+  assertEquals(pixel(up, 15, 0), pixel(src, 0, 0)); // top left went to the top right
+  // a HEIC file (ISO base media with brand heic) is refused with what to do
+  const heic = new Uint8Array(32);
+  heic.set([0, 0, 0, 24, ...new TextEncoder().encode("ftypheic")]);
+  assertEquals(sniffFormat(heic), "heic");
+  await rejects(decodeImage(heic, "IMG_0001.HEIC"), "IMG_0001.HEIC: HEIC/HEIF is not supported");
+  await rejects(decodeImage(heic, "IMG_0001.HEIC"), "convert it to JPEG first");
+  await rejects(
+    decodeImage(new Uint8Array(bytesOf("RIFF\0\0\0\0WEBPVP8 ")), "cut.webp"),
+    "cut.webp: corrupt or truncated WEBP",
+  );
+});
+
+function bytesOf(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
 
 Deno.test("image: a decompression bomb is refused from its header, before decoding", async () => {
   // a PNG signature and an IHDR claiming 100000×100000 pixels, no image data at all

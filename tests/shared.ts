@@ -151,3 +151,46 @@ export async function runEvaluate(
   assertEquals(r.code, 0, r.stderr);
   return { ...r, json: JSON.parse(r.stdout) };
 }
+
+/**
+ * A model cache filled by facecluster's own download code (`models fetch`) from a server on
+ * 127.0.0.1 that serves `../shared/models` (YuNet and MobileFaceNet), as a user's machine
+ * fetches them from their public addresses. Call `close()` when done.
+ *
+ * @param names The models to fetch. @default ["yunet", "mobilefacenet"]
+ * @returns The cache folder, the mirror's address and a function that stops the server and
+ *   removes the cache.
+ */
+export async function sharedModelCache(
+  names: string[] = ["yunet", "mobilefacenet"],
+): Promise<{ cache: string; mirror: string; close: () => Promise<void> }> {
+  const dirs = ["yunet_libfacedetection", "mobilefacenet_foamliu"].map((d) =>
+    `${SHARED}models/${d}`
+  );
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const name = new URL(req.url).pathname.slice(1);
+    for (const d of dirs) {
+      if (!/^[\w.-]+$/.test(name)) break;
+      try {
+        return new Response(await Deno.readFile(`${d}/${name}`));
+      } catch { /* not in this folder */ }
+    }
+    return new Response("no", { status: 404 });
+  });
+  const mirror = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
+  const cache = await Deno.makeTempDir();
+  for (const n of names) {
+    const r = await runCli(["models", "fetch", n, "--cache", cache], {
+      FACECLUSTER_MODEL_MIRROR: mirror,
+    });
+    assertEquals(r.code, 0, r.stderr);
+  }
+  return {
+    cache,
+    mirror,
+    close: async () => {
+      await server.shutdown();
+      await Deno.remove(cache, { recursive: true });
+    },
+  };
+}

@@ -53,9 +53,10 @@ export const ARCFACE_112: Point[] = [
 
 /**
  * The five points from 68 landmarks: eye centres (mean of 36–41 and 42–47), nose tip (30),
- * mouth corners (48, 54).
+ * mouth corners (48, 54). Five points (a detector's own, as YuNet gives) are returned as
+ * they are.
  *
- * @param lm 68 points.
+ * @param lm 68 points, or the five already.
  * @returns The five points.
  *
  * @example
@@ -64,6 +65,7 @@ export const ARCFACE_112: Point[] = [
  * ```
  */
 export function fivePoints(lm: Point[]): Point[] {
+  if (lm.length === 5) return lm;
   const mean = (from: number, to: number): Point => {
     let x = 0, y = 0;
     for (let i = from; i <= to; i++) {

@@ -15,7 +15,7 @@ import { writeAtomically, writeFileAtomic } from "../io/atomic.ts";
 import { encodeNpy } from "../io/npy.ts";
 import { encodePng } from "../image/encode_png.ts";
 import type { FaceRecord, FolderClustering } from "../pipeline/cluster_folder.ts";
-import type { ReportData } from "../report/report_html.ts";
+import { NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
 
 /** How photos are put into the person folders. */
@@ -64,8 +64,12 @@ export function defaultOutput(input: string): string {
   return `${resolve(input)}_people`;
 }
 
-/** The folder name of a cluster: `person_001`… by size, `unclustered` for faces alone. */
+/**
+ * The folder name of a cluster: `person_001`… by size, `unclustered` for faces alone,
+ * `not_faces` for faces below the quality gate (cluster -1).
+ */
 function folderName(cluster: number, size: number, digits: number): string {
+  if (cluster < 0) return NOT_FACES;
   return size < 2 ? "unclustered" : `person_${String(cluster + 1).padStart(digits, "0")}`;
 }
 
@@ -77,6 +81,8 @@ export interface ArchiveSummary {
   people: number;
   /** Faces in `unclustered/`. */
   unclustered: number;
+  /** Faces in `not_faces/` (below the quality gate). */
+  notFaces: number;
   /** Photo files placed (copies or links). */
   photosPlaced: number;
   /** Face crops written. */
@@ -181,7 +187,7 @@ export class Archive {
   ): Promise<ArchiveSummary> {
     const size = new Map<number, number>();
     for (const f of result.faces) size.set(f.cluster, (size.get(f.cluster) ?? 0) + 1);
-    const people = [...size.values()].filter((s) => s >= 2).length;
+    const people = [...size.entries()].filter(([c, s]) => c >= 0 && s >= 2).length;
     const digits = Math.max(3, String(people).length);
     const folders = new Map<number, string>();
     for (const [c, s] of size) folders.set(c, folderName(c, s, digits));
@@ -227,16 +233,37 @@ export class Archive {
         box: f.box,
         points: f.points,
         score: f.score,
+        source: f.source,
+        quality: f.quality,
+        norm: Number.isFinite(f.norm) ? f.norm : null,
         cluster: f.cluster,
         folder: folders.get(f.cluster),
         similarity: f.similarity,
         ...(f.label !== null ? { label: f.label } : {}),
       })),
-      clusters: [...size.entries()].sort((a, b) => a[0] - b[0]).map(([c, s]) => ({
+      clusters: [...size.entries()].filter(([c]) => c >= 0).sort((a, b) => a[0] - b[0]).map((
+        [c, s],
+      ) => ({
         id: c,
         size: s,
         folder: folders.get(c),
       })),
+      accounting: {
+        with_faces: result.photos.length - result.withoutFaces.length - result.failed.length,
+        without_faces: result.withoutFaces.length,
+        failed: result.failed.length,
+      },
+      detection: result.detection,
+      quality_gate: { min_quality: result.gated.minQuality, not_faces: result.gated.faces },
+      ...(result.evaluation
+        ? {
+          evaluation: {
+            photos: result.evaluation.photos,
+            faces: result.evaluation.faces,
+            coverage: result.evaluation.coverage,
+          },
+        }
+        : {}),
       failed: result.failed,
       without_faces: result.withoutFaces,
       skipped: result.skipped,
@@ -259,7 +286,8 @@ export class Archive {
       out: this.out,
       report: `${this.out}/${report.html}`,
       people,
-      unclustered: [...size.values()].filter((s) => s < 2).length,
+      unclustered: [...size.entries()].filter(([c, s]) => c >= 0 && s < 2).length,
+      notFaces: result.gated.faces,
       photosPlaced,
       crops,
     };

@@ -93,6 +93,8 @@ export interface EmbedderOptions {
 /** What embeds chips: the GPU-resident WebGPU path, or a session fed from the CPU. */
 interface ChipBackend {
   embedChips(chips: RgbImage[]): Promise<Float32Array>;
+  /** Each chip's embedding length before normalisation (mean over copies), when known. */
+  lastNorms?: Float32Array;
   release(): Promise<void>;
 }
 
@@ -111,9 +113,10 @@ function sessionBackend(
   const plane = size * size;
   const copies = flip ? 2 : 1;
   const perCall = Math.max(1, Math.floor(batch / copies));
-  return {
+  const backend: ChipBackend = {
     async embedChips(chips) {
       const out = new Float32Array(chips.length * dims);
+      const norms = new Float32Array(chips.length);
       for (let b0 = 0; b0 < chips.length; b0 += perCall) {
         const n = Math.min(perCall, chips.length - b0);
         const input = new Float32Array(n * copies * 3 * plane);
@@ -141,6 +144,7 @@ function sessionBackend(
             for (let j = 0; j < dims; j++) s += res[r + j] ** 2;
             const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
             for (let j = 0; j < dims; j++) v[j] += res[r + j] * inv;
+            norms[b0 + k] += Math.sqrt(s) / copies;
           }
           let s = 0;
           for (let j = 0; j < dims; j++) s += v[j] ** 2;
@@ -148,10 +152,12 @@ function sessionBackend(
           for (let j = 0; j < dims; j++) out[(b0 + k) * dims + j] = v[j] * inv;
         }
       }
+      backend.lastNorms = norms;
       return out;
     },
     release: () => session.release(),
   };
+  return backend;
 }
 
 /**
@@ -226,6 +232,20 @@ export class FaceEmbedder {
    */
   embedChips(chips: RgbImage[]): Promise<Float32Array> {
     return this.#backend.embedChips(chips);
+  }
+
+  /**
+   * Embeds chips and tells each embedding's length before normalisation (a face-quality
+   * signal; NaN where the backend keeps the raw output on the GPU).
+   *
+   * @param chips The chips.
+   * @returns The unit vectors and the raw lengths.
+   */
+  async embedWithNorms(chips: RgbImage[]): Promise<{ vectors: Float32Array; norms: Float32Array }> {
+    this.#backend.lastNorms = undefined;
+    const vectors = await this.#backend.embedChips(chips);
+    const norms = this.#backend.lastNorms ?? new Float32Array(chips.length).fill(NaN);
+    return { vectors, norms };
   }
 
   /** Frees the session. */

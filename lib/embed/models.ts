@@ -46,6 +46,11 @@ export interface EmbeddingModel {
   path?: string;
   /** Identifies the exact weights (sha256 of the `.onnx`), for keying cached embeddings. */
   sha256?: string;
+  /**
+   * Raw embedding lengths (before normalisation) that mark a usable face: quality 0.5 at the
+   * first, 1 from the second (see `faceQuality`); absent: the model's norms are not used.
+   */
+  normRange?: [number, number];
 }
 
 /**
@@ -83,6 +88,7 @@ export const MOBILEFACENET: EmbeddingModel = {
   output: "output0",
   dims: 128,
   minSim: 0.45,
+  normRange: [10, 13],
   sha256: "b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
   about: "MobileFaceNet (ArcFace loss) by foamliu/MobileFaceNet, Apache-2.0, downloaded",
   normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },

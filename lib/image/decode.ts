@@ -68,8 +68,12 @@ async function decodeWithSharp(
   sharp: Sharp,
   bytes: Uint8Array,
   maxPixels: number,
+  orient = false,
 ): Promise<RgbImage> {
-  const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: "warning" })
+  let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: "warning" });
+  // formats whose orientation our EXIF reader does not parse: sharp turns them upright
+  if (orient) pipeline = pipeline.rotate();
+  const { data, info } = await pipeline
     .flatten({ background: "#ffffff" }) // alpha over white
     .toColourspace("srgb") // gray, CMYK and 16-bit to 8-bit sRGB
     .raw()
@@ -86,10 +90,30 @@ async function decodeWithSharp(
 }
 
 /** Formats recognised by their first bytes. */
-export type ImageFormat = "jpeg" | "png" | "pnm" | "gif" | "bmp" | "tiff" | "webp";
+export type ImageFormat =
+  | "jpeg"
+  | "png"
+  | "pnm"
+  | "gif"
+  | "bmp"
+  | "tiff"
+  | "webp"
+  | "avif"
+  | "heic";
 
-/** Formats {@link decodeImage} decodes. */
-export const DECODABLE: readonly ImageFormat[] = ["jpeg", "png", "pnm"];
+/** Formats {@link decodeImage} decodes (WEBP, TIFF, GIF and AVIF where sharp loads). */
+export const DECODABLE: readonly ImageFormat[] = [
+  "jpeg",
+  "png",
+  "pnm",
+  "webp",
+  "tiff",
+  "gif",
+  "avif",
+];
+
+/** Formats only sharp decodes (first page of a TIFF, first frame of a GIF). */
+const SHARP_ONLY: readonly ImageFormat[] = ["webp", "tiff", "gif", "avif"];
 
 /**
  * Recognises an image format from the first bytes of a file.
@@ -122,6 +146,14 @@ export function sniffFormat(b: Uint8Array): ImageFormat | null {
   }
   if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57) {
     return "webp";
+  }
+  if (b.length >= 12 && String.fromCharCode(...b.subarray(4, 8)) === "ftyp") {
+    // ISO base media: the major brand tells AVIF from HEIC/HEIF
+    const brand = String.fromCharCode(...b.subarray(8, 12));
+    if (brand === "avif" || brand === "avis") return "avif";
+    if (["heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"].includes(brand)) {
+      return "heic";
+    }
   }
   return null;
 }
@@ -225,11 +257,18 @@ export async function decodeImage(
 ): Promise<RgbImage> {
   const format = sniffFormat(bytes);
   if (!format) throw new InputError(name, "not an image (unrecognised file contents)");
+  if (format === "heic") {
+    throw new InputError(
+      name,
+      "HEIC/HEIF is not supported: no HEVC decoder is available to facecluster (convert it to JPEG first, e.g. `heif-convert photo.heic photo.jpg` from libheif-examples)",
+    );
+  }
   if (!DECODABLE.includes(format)) {
     throw new InputError(name, `unsupported image format ${format.toUpperCase()}`);
   }
-  const { width, height } = imageSize(bytes, format, name);
   const maxPixels = options.maxPixels ?? 100_000_000;
+  if (SHARP_ONLY.includes(format)) return await decodeSharpOnly(bytes, format, name, maxPixels);
+  const { width, height } = imageSize(bytes, format, name);
   if (width < 1 || height < 1) throw new InputError(name, `image of ${width}×${height} pixels`);
   if (width * height > maxPixels) {
     throw new InputError(
@@ -263,4 +302,43 @@ export async function decodeImage(
   }
   const rgb = rgbaToRgb(img.bitmap, img.width, img.height);
   return applyOrientation(rgb, exifOrientation(bytes));
+}
+
+/** WEBP, TIFF, GIF, AVIF: sharp reads the size, refuses it above the limit, decodes page 0. */
+async function decodeSharpOnly(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  name: string,
+  maxPixels: number,
+): Promise<RgbImage> {
+  const sharp = (await activeDecoder()) === "sharp" ? await loadSharp() : null;
+  if (!sharp) {
+    throw new InputError(
+      name,
+      `${format.toUpperCase()} needs sharp, which cannot load here (or FACECLUSTER_DECODER=imagescript)`,
+    );
+  }
+  let meta: { width?: number; height?: number };
+  try {
+    meta = await sharp(bytes).metadata();
+  } catch (e) {
+    const why = (e as Error).message.split("\n")[0];
+    throw new InputError(name, `corrupt or truncated ${format.toUpperCase()} (${why})`);
+  }
+  const width = meta.width ?? 0, height = meta.height ?? 0;
+  if (width < 1 || height < 1) throw new InputError(name, `image of ${width}×${height} pixels`);
+  if (width * height > maxPixels) {
+    throw new InputError(
+      name,
+      `${width}×${height} = ${
+        width * height
+      } pixels is over the limit of ${maxPixels} (not decoded)`,
+    );
+  }
+  try {
+    return await decodeWithSharp(sharp, bytes, maxPixels, true);
+  } catch (e) {
+    const why = (e as Error).message.split("\n")[0];
+    throw new InputError(name, `corrupt or truncated ${format.toUpperCase()} (${why})`);
+  }
 }

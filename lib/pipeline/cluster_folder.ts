@@ -9,7 +9,13 @@ import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import { clusterFeatures } from "../cluster/cluster_features.ts";
 import { FaceCache } from "../cache/face_cache.ts";
-import { FaceDetector } from "../detect/detector.ts";
+import {
+  detectorKey,
+  type DetectorKind,
+  FaceDetector,
+  isYunetAvailable,
+} from "../detect/detector.ts";
+import { faceQuality } from "./quality.ts";
 import { FaceEmbedder, fetchModelFiles } from "../embed/embedder.ts";
 import { type InferenceDevice, nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
@@ -34,7 +40,13 @@ export interface FaceRecord {
   score: number;
   /** Eye centres, nose tip, mouth corners in photo pixels. */
   points: Point[];
-  /** Person (cluster) id: clusters numbered by decreasing size. */
+  /** How it was found: by the detector, or the whole picture (crop mode). */
+  source: "detected" | "whole";
+  /** Quality in [0, 1] (see `faceQuality`); below the gate: not a face, in no person. */
+  quality: number;
+  /** The embedding's length before normalisation (NaN where the backend does not say). */
+  norm: number;
+  /** Person (cluster) id: clusters numbered by decreasing size; -1 for a gated face. */
   cluster: number;
   /** Cosine similarity to its cluster's mean direction. */
   similarity: number;
@@ -105,7 +117,24 @@ export interface ClusterFolderOptions {
   cacheDir?: string;
   /** Images with more pixels are refused before decoding. @default 100_000_000 */
   maxPixels?: number;
-  /** Smallest detector score kept. @default 0.5 */
+  /** The face detector. @default "yunet" when it is in the model cache, else "ssd" */
+  detector?: DetectorKind;
+  /**
+   * YuNet's faces aligned on the 68-point landmark network's points in its box (measured
+   * better than YuNet's own five: BENCHMARKS.md). @default true
+   */
+  refine?: boolean;
+  /**
+   * The photos are face crops: detect with a margin and take a picture with no face found as
+   * one centred face, so that no picture is dropped. @default false
+   */
+  crop?: boolean;
+  /**
+   * Faces whose quality (see `faceQuality`) is below this go to the not-a-face bucket and
+   * never into a person. @default 0.5 (0 turns the gate off)
+   */
+  minQuality?: number;
+  /** Smallest detector score kept. @default 0.7 for YuNet, 0.5 for the SSD */
   minConfidence?: number;
   /** Smallest face (shorter box side, pixels). @default 20 */
   minFaceSize?: number;
@@ -155,12 +184,22 @@ export interface FolderClustering {
   withoutFaces: string[];
   /** Entries the scan skipped. */
   skipped: ScanProblem[];
+  /** Detector used, and how many pictures were taken whole (crop mode). */
+  detection: { detector: DetectorKind; refine: boolean; crop: boolean; whole: number };
+  /** Faces below the quality gate (not clustered), and the gate. */
+  gated: { faces: number; minQuality: number };
   /** kNN backend used. */
   knnBackend: string;
   /** Seconds per stage. */
   seconds: PipelineSeconds;
-  /** For a labeled folder: the metrics over the faces that carry a label. */
-  evaluation: { faces: number; metrics: ClusteringMetrics } | null;
+  /**
+   * For a labeled folder: the metrics over the labeled photos, those without a usable face
+   * (none found, failed, or below the quality gate) counted as a cluster of their own each;
+   * `coverage` = labeled photos with a clustered face / labeled photos.
+   */
+  evaluation:
+    | { faces: number; photos: number; coverage: number; metrics: ClusteringMetrics }
+    | null;
 }
 
 /**
@@ -223,22 +262,38 @@ export async function clusterFolder(
   const workers = inference !== "wasm"
     ? 0
     : Math.max(0, options.workers ?? navigator.hardwareConcurrency ?? 1);
+  const detectorKind = options.detector ??
+    ((await isYunetAvailable(options.cacheDir)) ? "yunet" : "ssd");
+  const refine = detectorKind === "yunet" && (options.refine ?? true);
+  const crop = options.crop ?? false;
+  const minQuality = options.minQuality ?? 0.5;
   // a download is fetched (and checked) once, before any worker wants it
   if (workers > 0) await fetchModelFiles(model, options.cacheDir);
   const pool = workers > 0
     ? await FacePool.start(Math.min(workers, Math.max(1, scan.images.length)), model, {
       cacheDir: options.cacheDir,
       flip,
+      detector: detectorKind,
+      refine,
     })
     : null;
   const [detector, embedder] = pool ? [null, null] : await Promise.all([
-    FaceDetector.load(inference),
+    FaceDetector.load({
+      device: inference,
+      detector: detectorKind,
+      refine,
+      cacheDir: options.cacheDir,
+    }),
     FaceEmbedder.load(model, { batch: 16, device: inference, cacheDir: options.cacheDir, flip }),
   ]);
   const cache = options.faceCache
     ? new FaceCache(
       options.faceCache,
-      `ssd68-v1-c${options.minConfidence ?? 0.5}-s${options.minFaceSize ?? 20}`,
+      detectorKey(detectorKind, refine, {
+        minConfidence: options.minConfidence,
+        minFaceSize: options.minFaceSize,
+        crop,
+      }),
       modelKey(model) + (flip ? "-flip" : ""),
     )
     : null;
@@ -248,7 +303,40 @@ export async function clusterFolder(
   const failed: FailedFile[] = [];
   const noFace: string[] = [];
   const centralFace = new Map<number, string>(); // face id → label, for evaluation
+  let whole = 0;
   const wantChips = options.onChip !== undefined;
+  /** Photos with faces: size and label, to pick the face that carries the label. */
+  const photoOf = new Map<string, { width: number; height: number; label: string | null }>();
+  const setQuality = (rec: FaceRecord, norm: number) => {
+    rec.norm = norm;
+    rec.quality = faceQuality({
+      box: rec.box,
+      points: rec.points,
+      norm,
+      normRange: model.normRange ?? null,
+      whole: rec.source === "whole",
+    });
+  };
+  /** Faces found on this thread whose chips wait to be embedded in one batch. */
+  const pending: { recs: FaceRecord[]; chips: RgbImage[]; hash: string }[] = [];
+  let pendingChips = 0;
+  const flush = async () => {
+    if (pendingChips === 0) return;
+    const t = performance.now();
+    const { vectors, norms } = await embedder!.embedWithNorms(pending.flatMap((p) => p.chips));
+    seconds.embed += (performance.now() - t) / 1000;
+    let row = 0;
+    for (const p of pending) {
+      const first = row;
+      for (const rec of p.recs) {
+        vectorRows[rec.id] = vectors.slice(row * dims, (row + 1) * dims);
+        setQuality(rec, norms[row++]);
+      }
+      await cache?.putVectors(p.hash, vectors.slice(first * dims, row * dims));
+    }
+    pending.length = 0;
+    pendingChips = 0;
+  };
   const faceStages = () =>
     (["decode", "detect", "align", "embed"] as const)
       .map((k) => `${k} ${seconds[k].toFixed(0)} s`).join(", ");
@@ -273,22 +361,28 @@ export async function clusterFolder(
       maxPixels: options.maxPixels,
       minConfidence: options.minConfidence,
       minFaceSize: options.minFaceSize,
+      crop,
       cached: hit,
-      embed: vectors === null,
-      chips: wantChips,
+      // on this thread, chips are embedded in batches across photos (below); workers embed
+      embed: vectors === null && pool !== null,
+      chips: wantChips || (vectors === null && pool === null),
     };
     try {
       const r = hit && vectors && !(wantChips && hit.faces.length)
         ? {
           ...hit,
           vectors,
+          norms: new Float32Array(hit.faces.length).fill(NaN),
           chips: [],
           seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
         }
         : pool
         ? await pool.run(bytes, entry.relative, photoOptions)
         : await photoFaces(bytes, entry.relative, detector!, embedder!, photoOptions);
-      if (vectors) r.vectors = vectors;
+      if (vectors) {
+        r.vectors = vectors;
+        r.norms = new Float32Array(hit!.faces.length).fill(NaN);
+      }
       return { ok: r, hash, cachedFaces: hit !== null, cachedVectors: vectors !== null };
     } catch (e) {
       if (e instanceof InputError) return { error: e.problem };
@@ -321,40 +415,58 @@ export async function clusterFolder(
       if (cache && !outcome.cachedFaces) {
         await cache.putFaces(outcome.hash, { width: r.width, height: r.height, faces: r.faces });
       }
-      if (cache && !outcome.cachedVectors) await cache.putVectors(outcome.hash, r.vectors);
+      const deferred = r.faces.length > 0 && r.vectors.length === 0;
+      if (cache && !outcome.cachedVectors && !deferred) {
+        await cache.putVectors(outcome.hash, r.vectors);
+      }
       if (r.faces.length === 0) {
         noFace.push(entry.relative);
         continue;
       }
-      let nearest = -1, nearestD = Infinity;
+      photoOf.set(entry.relative, { width: r.width, height: r.height, label: entry.label });
+      const recs: FaceRecord[] = [];
       for (let f = 0; f < r.faces.length; f++) {
-        const b = r.faces[f].box;
+        const source = r.faces[f].source ?? "detected";
         const rec: FaceRecord = {
           id: faces.length,
           file: entry.relative,
-          box: b,
+          box: r.faces[f].box,
           score: r.faces[f].score,
           points: fivePoints(r.faces[f].landmarks),
+          source,
+          quality: 0,
+          norm: NaN,
           cluster: -1,
           similarity: 0,
           label: null,
         };
+        if (source === "whole") whole++;
         faces.push(rec);
-        vectorRows.push(r.vectors.slice(f * dims, (f + 1) * dims));
-        if (r.chips[f]) await options.onChip?.(rec, r.chips[f]);
-        const d = Math.hypot(b.x + b.width / 2 - r.width / 2, b.y + b.height / 2 - r.height / 2);
-        if (d < nearestD) [nearest, nearestD] = [rec.id, d];
+        recs.push(rec);
+        vectorRows.push(deferred ? new Float32Array(0) : r.vectors.slice(f * dims, (f + 1) * dims));
+        if (!deferred) setQuality(rec, r.norms[f] ?? NaN);
+        if (r.chips[f] && wantChips) await options.onChip?.(rec, r.chips[f]);
       }
-      if (entry.label !== null) centralFace.set(nearest, entry.label);
+      if (deferred) {
+        pending.push({ recs, chips: r.chips, hash: outcome.hash });
+        pendingChips += recs.length;
+        if (pendingChips >= EMBED_BATCH) await flush();
+      }
     }
+    await flush();
     progress("faces", scan.images.length, scan.images.length, faceStages());
   } finally {
     await Promise.all([detector?.release(), embedder?.release(), pool?.close()]);
   }
+  pickLabeledFaces(faces, photoOf, minQuality, centralFace);
   lap = performance.now();
-  const n = faces.length;
+  const all = new Float32Array(faces.length * dims);
+  vectorRows.forEach((v, i) => all.set(v, i * dims));
+  // faces below the quality gate are kept (listed, archived as not faces) but not clustered
+  const kept = faces.filter((f) => f.quality >= minQuality).map((f) => f.id);
+  const n = kept.length;
   const vectors = new Float32Array(n * dims);
-  vectorRows.forEach((v, i) => vectors.set(v, i * dims));
+  kept.forEach((id, i) => vectors.set(all.subarray(id * dims, (id + 1) * dims), i * dims));
   let numClusters = 0, singletons = 0, knnBackend = options.knn?.name ?? "none";
   if (n > 0) {
     let stage: string | null = null;
@@ -376,39 +488,11 @@ export async function clusterFolder(
     seconds.infomap = r.seconds.infomap;
     numClusters = r.numClusters;
     knnBackend = r.knnBackend;
-    // cluster sizes and mean directions
-    const size = new Int32Array(numClusters);
-    const centre = new Float64Array(numClusters * dims);
-    for (let i = 0; i < n; i++) {
-      const c = r.labels[i];
-      faces[i].cluster = c;
-      size[c]++;
-      for (let j = 0; j < dims; j++) centre[c * dims + j] += vectors[i * dims + j];
-    }
-    for (let c = 0; c < numClusters; c++) {
-      let s = 0;
-      for (let j = 0; j < dims; j++) s += centre[c * dims + j] ** 2;
-      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-      for (let j = 0; j < dims; j++) centre[c * dims + j] *= inv;
-    }
-    for (let i = 0; i < n; i++) {
-      let d = 0;
-      for (let j = 0; j < dims; j++) {
-        d += centre[faces[i].cluster * dims + j] * vectors[i * dims + j];
-      }
-      faces[i].similarity = d;
-    }
+    kept.forEach((id, i) => faces[id].cluster = r.labels[i]);
+    const size = clusterSimilarities(faces, kept, vectors, numClusters, dims);
     for (let c = 0; c < numClusters; c++) if (size[c] === 1) singletons++;
   }
-  let evaluation: FolderClustering["evaluation"] = null;
-  if (centralFace.size > 0) {
-    const ids = [...centralFace.keys()].sort((a, b) => a - b);
-    for (const id of ids) faces[id].label = centralFace.get(id)!;
-    evaluation = {
-      faces: ids.length,
-      metrics: evaluate(ids.map((id) => centralFace.get(id)!), ids.map((id) => faces[id].cluster)),
-    };
-  }
+  const evaluation = evaluateLabeled(scan.images, faces, centralFace);
   seconds.total = (performance.now() - t0) / 1000;
   return {
     input: dir,
@@ -416,14 +500,109 @@ export async function clusterFolder(
     settings: { k, minSim, flip },
     photos: scan.images.map((s) => s.relative),
     faces,
-    vectors,
+    vectors: all,
     numClusters,
     singletons,
     failed,
     withoutFaces: noFace,
     skipped: scan.skipped,
+    detection: { detector: detectorKind, refine, crop, whole },
+    gated: { faces: faces.length - n, minQuality },
     knnBackend,
     seconds,
     evaluation,
+  };
+}
+
+/** Faces per embedding call when chips are batched across photos on this thread. */
+const EMBED_BATCH = 32;
+
+/**
+ * For each labeled photo, the face that carries its label: of its faces above the quality
+ * gate, the one nearest the photo's centre.
+ */
+function pickLabeledFaces(
+  faces: FaceRecord[],
+  photoOf: Map<string, { width: number; height: number; label: string | null }>,
+  minQuality: number,
+  centralFace: Map<number, string>,
+): void {
+  const best = new Map<string, [number, number]>();
+  for (const f of faces) {
+    const photo = photoOf.get(f.file)!;
+    if (photo.label === null || f.quality < minQuality) continue;
+    const b = f.box;
+    const d = Math.hypot(
+      b.x + b.width / 2 - photo.width / 2,
+      b.y + b.height / 2 - photo.height / 2,
+    );
+    const seen = best.get(f.file);
+    if (!seen || d < seen[1]) best.set(f.file, [f.id, d]);
+  }
+  for (const [file, [id]] of best) centralFace.set(id, photoOf.get(file)!.label!);
+}
+
+/**
+ * Sets each clustered face's similarity to its cluster's mean direction.
+ *
+ * @returns The cluster sizes.
+ */
+function clusterSimilarities(
+  faces: FaceRecord[],
+  kept: number[],
+  vectors: Float32Array,
+  numClusters: number,
+  dims: number,
+): Int32Array {
+  const size = new Int32Array(numClusters);
+  const centre = new Float64Array(numClusters * dims);
+  kept.forEach((id, i) => {
+    const c = faces[id].cluster;
+    size[c]++;
+    for (let j = 0; j < dims; j++) centre[c * dims + j] += vectors[i * dims + j];
+  });
+  for (let c = 0; c < numClusters; c++) {
+    let s = 0;
+    for (let j = 0; j < dims; j++) s += centre[c * dims + j] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dims; j++) centre[c * dims + j] *= inv;
+  }
+  kept.forEach((id, i) => {
+    let d = 0;
+    for (let j = 0; j < dims; j++) {
+      d += centre[faces[id].cluster * dims + j] * vectors[i * dims + j];
+    }
+    faces[id].similarity = d;
+  });
+  return size;
+}
+
+/**
+ * The metrics over every labeled photo: its central clustered face's cluster, or (no face
+ * found, a failed file, only gated faces) a cluster of its own, which counts against recall.
+ */
+function evaluateLabeled(
+  images: { relative: string; label: string | null }[],
+  faces: FaceRecord[],
+  centralFace: Map<number, string>,
+): FolderClustering["evaluation"] {
+  const labeled = images.filter((e) => e.label !== null);
+  if (labeled.length === 0) return null;
+  const byFile = new Map<string, number>();
+  for (const [id, label] of centralFace) {
+    faces[id].label = label;
+    byFile.set(faces[id].file, faces[id].cluster);
+  }
+  let lost = 1 << 30;
+  const truth: string[] = [], predicted: number[] = [];
+  for (const e of labeled) {
+    truth.push(e.label!);
+    predicted.push(byFile.get(e.relative) ?? lost++);
+  }
+  return {
+    faces: centralFace.size,
+    photos: labeled.length,
+    coverage: centralFace.size / labeled.length,
+    metrics: evaluate(truth, predicted),
   };
 }

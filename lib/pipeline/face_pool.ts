@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { DetectorKind } from "../detect/detector.ts";
 import type { EmbeddingModel } from "../embed/models.ts";
 import { InputError } from "../errors.ts";
 import { WebWorker } from "../web_worker.ts";
@@ -56,13 +57,13 @@ export class FacePool {
    *
    * @param count Workers (at least 1).
    * @param model The embedding model (fetched into the cache first if it is a download).
-   * @param options Model cache and mirrored embedding.
+   * @param options Model cache, mirrored embedding, detector.
    * @returns The pool, ready.
    */
   static async start(
     count: number,
     model: EmbeddingModel,
-    options: { cacheDir?: string; flip?: boolean } = {},
+    options: { cacheDir?: string; flip?: boolean; detector?: DetectorKind; refine?: boolean } = {},
   ): Promise<FacePool> {
     const workers = Array.from(
       { length: Math.max(1, count) },
@@ -76,7 +77,7 @@ export class FacePool {
             e.preventDefault();
             fail(new Error(`face worker failed to start: ${e.message}`));
           };
-          w.postMessage({ type: "init", model, cacheDir: options.cacheDir, flip: options.flip });
+          w.postMessage({ type: "init", model, ...options });
         })
       ));
     } catch (e) {

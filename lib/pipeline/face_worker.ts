@@ -23,7 +23,12 @@ self.onmessage = async (e: MessageEvent) => {
     if (msg.type === "init") {
       const m = msg.model as EmbeddingModel;
       [detector, embedder] = await Promise.all([
-        FaceDetector.load("wasm"),
+        FaceDetector.load({
+          device: "wasm",
+          detector: msg.detector,
+          refine: msg.refine,
+          cacheDir: msg.cacheDir,
+        }),
         FaceEmbedder.load(m, { device: "wasm", cacheDir: msg.cacheDir, flip: msg.flip }),
       ]);
       self.postMessage({ ready: true });

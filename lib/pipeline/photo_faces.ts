@@ -6,6 +6,7 @@
  */
 
 import type { CachedDetection } from "../cache/face_cache.ts";
+import { ARCFACE_112 } from "../align/templates.ts";
 import type { DetectedFace, FaceDetector } from "../detect/detector.ts";
 import type { FaceEmbedder } from "../embed/embedder.ts";
 import { decodeImage } from "../image/decode.ts";
@@ -19,6 +20,13 @@ export interface PhotoFacesOptions {
   minConfidence?: number;
   /** Smallest face (shorter box side, pixels). */
   minFaceSize?: number;
+  /** YuNet's longest input side. */
+  maxSide?: number;
+  /**
+   * The photo is a face crop: detect with a margin around it and, when no face is found,
+   * take the whole picture as a centred face. @default false
+   */
+  crop?: boolean;
   /** Faces already found in this photo (from the face cache): detection is skipped. */
   cached?: CachedDetection | null;
   /** Embed the faces (false when the vectors are cached). @default true */
@@ -37,6 +45,8 @@ export interface PhotoFaces {
   faces: DetectedFace[];
   /** Their unit vectors (empty when not embedded). */
   vectors: Float32Array;
+  /** Their embeddings' lengths before normalisation (empty when not embedded). */
+  norms: Float32Array;
   /** Their aligned chips (when asked for). */
   chips: RgbImage[];
   /** Seconds per stage. */
@@ -83,21 +93,55 @@ export async function photoFaces(
     ? await decodeImage(source, name, { maxPixels: options.maxPixels })
     : source;
   seconds.decode = lap();
-  const faces = cached ? cached.faces : await detector.detect(img!, {
+  let faces = cached ? cached.faces : await detector.detect(img!, {
     minConfidence: options.minConfidence,
     minFaceSize: options.minFaceSize,
+    maxSide: options.maxSide,
+    crop: options.crop,
   });
+  if (!cached && options.crop && faces.length === 0) faces = [wholePictureFace(img!)];
   seconds.detect = lap();
   const chips = img && faces.length ? faces.map((f) => embedder.chip(img, f.landmarks)) : [];
   seconds.align = lap();
-  const vectors = embed && chips.length ? await embedder.embedChips(chips) : new Float32Array(0);
+  const { vectors, norms } = embed && chips.length
+    ? await embedder.embedWithNorms(chips)
+    : { vectors: new Float32Array(0), norms: new Float32Array(0) };
   seconds.embed = lap();
   return {
     width: cached?.width ?? img!.width,
     height: cached?.height ?? img!.height,
     faces,
     vectors,
+    norms,
     chips: options.chips ? chips : [],
     seconds,
+  };
+}
+
+/**
+ * A face crop in which the detector found no face, taken as one centred face: the five
+ * points of the ArcFace template laid over the picture (scaled by its longer side, centred),
+ * so that any model's alignment frames the whole picture as a face.
+ *
+ * @param img The picture.
+ * @returns The face, `source: "whole"`, score 0.
+ *
+ * @example
+ * ```ts
+ * import { wholePictureFace } from "./photo_faces.ts";
+ * const f = wholePictureFace({ width: 112, height: 112, data: new Uint8Array(112 * 112 * 3) });
+ * console.log(f.landmarks[0]); // [38.2946, 51.6963]
+ * ```
+ */
+export function wholePictureFace(img: { width: number; height: number }): DetectedFace {
+  const s = Math.max(img.width, img.height) / 112;
+  return {
+    box: { x: 0, y: 0, width: img.width, height: img.height },
+    score: 0,
+    landmarks: ARCFACE_112.map(([x, y]) => [
+      (x - 56) * s + img.width / 2,
+      (y - 56) * s + img.height / 2,
+    ]),
+    source: "whole",
   };
 }

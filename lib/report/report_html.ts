@@ -54,7 +54,16 @@ export interface ReportData {
   seconds?: Record<string, number>;
   /** Metrics of an evaluation. */
   metrics?: ClusteringMetrics;
+  /** Of an evaluation: labeled photos, and the share with a clustered face. */
+  evaluation?: { photos: number; faces: number; coverage: number };
+  /** Every photo accounted for: with a face, without one, failed. */
+  accounting?: { with_faces: number; without_faces: number; failed: number };
+  /** The detector, and the pictures taken whole (crop mode). */
+  detection?: { detector: string; refine: boolean; crop: boolean; whole: number };
 }
+
+/** The folder of faces below the quality gate (never in a person). */
+export const NOT_FACES = "not_faces";
 
 /** Escapes text for HTML content and attribute values. */
 function esc(s: unknown): string {
@@ -108,7 +117,7 @@ export interface ReportPerson {
  */
 export function groupFaces(
   data: Pick<ReportData, "faces" | "clusters">,
-): { people: ReportPerson[]; alone: ReportFace[] } {
+): { people: ReportPerson[]; alone: ReportFace[]; notFaces: ReportFace[] } {
   const byFolder = new Map<string, ReportFace[]>();
   for (const f of data.faces) {
     const list = byFolder.get(f.folder) ?? [];
@@ -119,7 +128,11 @@ export function groupFaces(
     faces.sort((a, b) => b.similarity - a.similarity || a.id - b.id);
   const people = data.clusters.filter((c) => c.size >= 2).sort((a, b) => a.id - b.id)
     .map((c) => ({ id: c.id, folder: c.folder, faces: typical(byFolder.get(c.folder) ?? []) }));
-  return { people, alone: typical(byFolder.get("unclustered") ?? []) };
+  return {
+    people,
+    alone: typical(byFolder.get("unclustered") ?? []),
+    notFaces: byFolder.get(NOT_FACES) ?? [],
+  };
 }
 
 function img(face: ReportFace, size: number, lazy = true): string {
@@ -212,7 +225,8 @@ table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;paddi
  * ```
  */
 export function renderReport(data: ReportData): string {
-  const { people, alone } = groupFaces(data);
+  const { people, alone, notFaces } = groupFaces(data);
+  const acc = data.accounting;
   const errors = data.metrics ? clusteringErrors(data.faces) : null;
   const mixOf = new Map(errors?.merges.map((m) => [m.folder, m]) ?? []);
   const out: string[] = [];
@@ -220,8 +234,14 @@ export function renderReport(data: ReportData): string {
     `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">`,
     `<meta name="viewport" content="width=device-width, initial-scale=1">`,
     `<title>facecluster: ${esc(data.input)}</title><style>${STYLE}</style></head><body>`,
-    `<header><h1>${people.length} people in ${esc(data.input)}</h1>`,
-    `<div>${data.photos} photos, ${data.faces.length} faces, ${alone.length} faces alone, ${data.failed.length} files failed, ${data.without_faces.length} photos without a face</div></header>`,
+    `<header><h1>${people.length} ${people.length === 1 ? "person" : "people"} in ${
+      esc(data.input)
+    }</h1>`,
+    `<div>${data.photos} photos: ${
+      acc ? `${acc.with_faces} with a face, ` : ""
+    }${data.without_faces.length} without a face, ${data.failed.length} failed · ${data.faces.length} faces, ${alone.length} alone, ${notFaces.length} not faces${
+      data.detection?.whole ? ` · ${data.detection.whole} pictures taken whole as a face` : ""
+    }</div></header>`,
   );
   if (data.metrics && errors) {
     const m = data.metrics, f = (x: number) => x.toFixed(4);
@@ -233,7 +253,13 @@ export function renderReport(data: ReportData): string {
       `<tr><td>BCubed</td><td>${f(m.bcubed.precision)}</td><td>${f(m.bcubed.recall)}</td><td>${
         f(m.bcubed.f)
       }</td></tr>`,
-      `<tr><td>NMI</td><td colspan="3">${f(m.nmi)}</td></tr></table>`,
+      `<tr><td>NMI</td><td colspan="3">${f(m.nmi)}</td></tr>`,
+      data.evaluation
+        ? `<tr><td>coverage</td><td colspan="3">${
+          f(data.evaluation.coverage)
+        } (${data.evaluation.faces} of ${data.evaluation.photos} labeled photos with a clustered face; the others count as singletons)</td></tr>`
+        : "",
+      `</table>`,
       `<h2>People that mix identities (worst first)</h2>`,
       errors.merges.length
         ? `<table class="merges"><tr><th>person</th><th>faces</th><th>wrong</th><th>true identities</th></tr>${
@@ -292,6 +318,8 @@ export function renderReport(data: ReportData): string {
   out.push(
     `<section id="unclustered"><h2>Faces that joined nobody: ${alone.length}</h2>`,
     `<div class="faces">${alone.map((f) => img(f, 72)).join("")}</div></section>`,
+    `<section id="not-faces"><h2>Not faces (below the quality gate, in no person): ${notFaces.length}</h2>`,
+    `<div class="faces">${notFaces.map((f) => img(f, 72)).join("")}</div></section>`,
     `<section id="failed"><h2>Files that failed: ${data.failed.length}</h2>`,
     data.failed.length
       ? `<table><tr><th>file</th><th>problem</th></tr>${
