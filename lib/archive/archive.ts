@@ -18,6 +18,9 @@ import type { FaceRecord, FolderClustering } from "../pipeline/cluster_folder.ts
 import { NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
 
+/** Face crops being encoded and written at once, at most. */
+const STAGING_IN_FLIGHT = 8;
+
 /** How photos are put into the person folders. */
 export type LinkMode = "copy" | "hard" | "symbolic";
 
@@ -109,6 +112,7 @@ export class Archive {
   #input: string;
   #link: LinkMode;
   #staging: string;
+  #staged = new Set<Promise<void>>();
 
   private constructor(input: string, out: string, link: LinkMode, staging: string) {
     this.#input = input;
@@ -161,7 +165,12 @@ export class Archive {
    * @param chip Its chip.
    */
   async stageChip(face: FaceRecord, chip: RgbImage): Promise<void> {
-    await Deno.writeFile(`${this.#staging}/${face.id}.png`, await encodePng(chip));
+    // encoded and written off the JavaScript thread while the next photos are worked on;
+    // at most STAGING_IN_FLIGHT at a time, all awaited before anything is placed
+    const p = encodePng(chip).then((png) => Deno.writeFile(`${this.#staging}/${face.id}.png`, png));
+    this.#staged.add(p);
+    p.then(() => this.#staged.delete(p), () => {});
+    if (this.#staged.size >= STAGING_IN_FLIGHT) await Promise.race(this.#staged);
   }
 
   async #place(src: string, dst: string): Promise<void> {
@@ -185,6 +194,7 @@ export class Archive {
     extra: Record<string, unknown> = {},
     onProgress?: (stage: string, done: number, total: number) => void,
   ): Promise<ArchiveSummary> {
+    await Promise.all(this.#staged);
     const size = new Map<number, number>();
     for (const f of result.faces) size.set(f.cluster, (size.get(f.cluster) ?? 0) + 1);
     const people = [...size.entries()].filter(([c, s]) => c >= 0 && s >= 2).length;

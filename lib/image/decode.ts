@@ -25,8 +25,17 @@ export type Decoder = "sharp" | "imagescript";
 type Sharp = any;
 let sharpModule: Promise<Sharp | null> | null = null;
 
-/** sharp, loaded once (null when it cannot load on this platform). */
-function loadSharp(): Promise<Sharp | null> {
+/**
+ * sharp, loaded once (null when it cannot load on this platform).
+ *
+ * @returns sharp's default export, or null.
+ *
+ * @example
+ * ```ts ignore
+ * const sharp = await loadSharp();
+ * ```
+ */
+export function loadSharp(): Promise<Sharp | null> {
   sharpModule ??= (async () => {
     try {
       // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL

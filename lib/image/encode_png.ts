@@ -1,11 +1,13 @@
 /**
- * PNG encoding of RGB images (imagescript's encoder).
+ * PNG encoding of RGB images: sharp (libvips, off the JavaScript thread) where it loads,
+ * else imagescript's encoder.
  *
  * @module
  */
 
 // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works when imported by URL
 import { Image } from "npm:imagescript@1.3.1";
+import { loadSharp } from "./decode.ts";
 import type { RgbImage } from "./types.ts";
 
 /**
@@ -22,6 +24,14 @@ import type { RgbImage } from "./types.ts";
  * ```
  */
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {
+  const sharp = await loadSharp();
+  if (sharp) {
+    const buf = await sharp(img.data, {
+      raw: { width: img.width, height: img.height, channels: 3 },
+    })
+      .png({ compressionLevel: 1 }).toBuffer();
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  }
   const im = new Image(img.width, img.height);
   const px = im.bitmap;
   for (let i = 0; i < img.width * img.height; i++) {

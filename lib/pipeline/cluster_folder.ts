@@ -392,7 +392,8 @@ export async function clusterFolder(
 
   try {
     // photos in flight: a few per worker, so that memory stays bounded (a few photos' pixels)
-    const window = pool ? 2 * pool.size : 1;
+    // (on this thread, a second photo is read and decoded while the first is detected)
+    const window = pool ? 2 * pool.size : 2;
     const inFlight = new Map<number, Promise<Outcome>>();
     let next = 0;
     for (let i = 0; i < scan.images.length; i++) {
