@@ -46,7 +46,7 @@ Options of PHOTOS_DIR:
                      onnxruntime-node where it loads, else a hardware GPU; kNN on a hardware
                      GPU if there is one), gpu (both on any WebGPU adapter) or cpu (default auto)
   --k N, --min-sim S, --json   as below (min-sim defaults to the model's: dlib 0.94,
-                     mobilefacenet 0.45)
+                     mobilefacenet 0.40)
   --max-pixels N     refuse images with more pixels, before decoding (default 100000000)
   --detector D       yunet (downloaded, default when in the cache) or ssd (face-api's SSD
                      MobileNet v1 + 68 landmarks, shipped: the fallback)

@@ -392,8 +392,9 @@ export async function clusterFolder(
 
   try {
     // photos in flight: a few per worker, so that memory stays bounded (a few photos' pixels)
-    // (on this thread, a second photo is read and decoded while the first is detected)
-    const window = pool ? 2 * pool.size : 2;
+    // (with native sessions, which run calls side by side, a second photo is read, decoded and
+    // detected while the first is; WebGPU and WASM sessions take one call at a time)
+    const window = pool ? 2 * pool.size : inference === "native" ? 2 : 1;
     const inFlight = new Map<number, Promise<Outcome>>();
     let next = 0;
     for (let i = 0; i < scan.images.length; i++) {
