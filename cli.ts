@@ -5,6 +5,8 @@
  */
 
 import { createRequire } from "node:module";
+// deno-lint-ignore no-import-prefix -- a full specifier, as in lib/: the demo's photos ship in it
+import "npm:@vladmandic/face-api@1.7.15/package.json" with { type: "json" };
 import { parseArgs } from "node:util";
 import { clusterFeatures } from "./lib/cluster/cluster_features.ts";
 import { InputError } from "./lib/errors.ts";
@@ -46,7 +48,7 @@ Options of PHOTOS_DIR:
                      onnxruntime-node where it loads, else a hardware GPU; kNN on a hardware
                      GPU if there is one), gpu (both on any WebGPU adapter) or cpu (default auto)
   --k N, --min-sim S, --json   as below (min-sim defaults to the model's: dlib 0.94,
-                     mobilefacenet 0.40)
+                     mobilefacenet 0.45)
   --max-pixels N     refuse images with more pixels, before decoding (default 100000000)
   --detector D       yunet (downloaded, default when in the cache) or ssd (face-api's SSD
                      MobileNet v1 + 68 landmarks, shipped: the fallback)
@@ -443,9 +445,7 @@ const DEMO_PACKAGE = "@vladmandic/face-api";
  * is not touched), into `./demo_people` by default.
  */
 async function demoCommand(args: string[]): Promise<number> {
-  // makes sure the package is in Deno's npm cache, then finds its folder there
-  // deno-lint-ignore no-import-prefix -- a full specifier, as in lib/, so that a URL import works
-  await import("npm:@vladmandic/face-api@1.7.15/package.json", { with: { type: "json" } });
+  // the package is in Deno's npm cache (imported above); its folder there
   const pkg = createRequire(import.meta.url).resolve(`${DEMO_PACKAGE}/package.json`)
     .replace(/package\.json$/, "");
   const photos = await Deno.makeTempDir({ prefix: "facecluster-demo-" });

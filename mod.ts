@@ -84,7 +84,17 @@ export {
   defaultOutput,
   type LinkMode,
 } from "./lib/archive/archive.ts";
-export { type DetectedFace, type DetectOptions, FaceDetector } from "./lib/detect/detector.ts";
+export {
+  defaultDetector,
+  type DetectedFace,
+  type DetectOptions,
+  type DetectorKind,
+  type DetectorLoadOptions,
+  FaceDetector,
+  isYunetAvailable,
+} from "./lib/detect/detector.ts";
+export { type DetectorModel, YUNET } from "./lib/detect/yunet.ts";
+export { faceQuality, type QualityInput } from "./lib/pipeline/quality.ts";
 export { FaceEmbedder } from "./lib/embed/embedder.ts";
 export { GpuEmbedder, type GpuEmbedderOptions } from "./lib/embed/gpu_embedder.ts";
 export { type Float16Model, toFloat16 } from "./lib/onnx/fp16.ts";
