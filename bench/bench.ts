@@ -119,7 +119,20 @@ async function main() {
       faces: [
         ["bench/embed.ts"],
         ["bench/decode.ts"],
-        ["bench/photos.ts", "--modes", "native", "five_celebrity", "lfw_min10"],
+        ["bench/detect.ts"],
+        [
+          "bench/photos.ts",
+          "--modes",
+          "native",
+          "--detectors",
+          "ssd,yunet,yunet5",
+          "--model",
+          "mobilefacenet",
+          "bbt_faceapi",
+          "orl_att",
+          "five_celebrity",
+          "lfw_min10",
+        ],
       ],
       gpu: [["bench/gpu_profile.ts"], ["bench/gpu_embed.ts"]],
     };
