@@ -278,15 +278,7 @@ export async function decodeImage(
   const maxPixels = options.maxPixels ?? 100_000_000;
   if (SHARP_ONLY.includes(format)) return await decodeSharpOnly(bytes, format, name, maxPixels);
   const { width, height } = imageSize(bytes, format, name);
-  if (width < 1 || height < 1) throw new InputError(name, `image of ${width}×${height} pixels`);
-  if (width * height > maxPixels) {
-    throw new InputError(
-      name,
-      `${width}×${height} = ${
-        width * height
-      } pixels is over the limit of ${maxPixels} (not decoded)`,
-    );
-  }
+  checkSize(width, height, maxPixels, name);
   if (format === "pnm") return decodePnm(bytes, name);
   if ((await activeDecoder()) === "sharp") {
     let rgb: RgbImage;
@@ -313,6 +305,19 @@ export async function decodeImage(
   return applyOrientation(rgb, exifOrientation(bytes));
 }
 
+/** Refuses an empty image or one over the pixel limit, from its header's size. */
+function checkSize(width: number, height: number, maxPixels: number, name: string): void {
+  if (width < 1 || height < 1) throw new InputError(name, `image of ${width}×${height} pixels`);
+  if (width * height > maxPixels) {
+    throw new InputError(
+      name,
+      `${width}×${height} = ${
+        width * height
+      } pixels is over the limit of ${maxPixels} (not decoded)`,
+    );
+  }
+}
+
 /** WEBP, TIFF, GIF, AVIF: sharp reads the size, refuses it above the limit, decodes page 0. */
 async function decodeSharpOnly(
   bytes: Uint8Array,
@@ -335,15 +340,7 @@ async function decodeSharpOnly(
     throw new InputError(name, `corrupt or truncated ${format.toUpperCase()} (${why})`);
   }
   const width = meta.width ?? 0, height = meta.height ?? 0;
-  if (width < 1 || height < 1) throw new InputError(name, `image of ${width}×${height} pixels`);
-  if (width * height > maxPixels) {
-    throw new InputError(
-      name,
-      `${width}×${height} = ${
-        width * height
-      } pixels is over the limit of ${maxPixels} (not decoded)`,
-    );
-  }
+  checkSize(width, height, maxPixels, name);
   try {
     return await decodeWithSharp(sharp, bytes, maxPixels, true);
   } catch (e) {
