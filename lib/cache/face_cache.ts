@@ -22,7 +22,7 @@ export interface CachedDetection {
 
 /**
  * Reads and writes cached faces and embeddings under one folder:
- * `faces/<detector key>/<ab>/<sha256>.json` and `embeddings/<model key>/<ab>/<sha256>.f32`.
+ * `faces/<detector key>/<ab>/<sha256>.json` and `embeddings/<model key>/<ab>/<sha256>.f32n` (vectors, then one norm per face).
  * Entries are written atomically; an unreadable or inconsistent entry counts as missing.
  *
  * @example
@@ -85,34 +85,42 @@ export class FaceCache {
   }
 
   /**
-   * The cached embeddings of a photo's faces.
+   * The cached embeddings of a photo's faces and their lengths before normalisation (the
+   * quality gate reads them).
    *
    * @param hash The photo's sha256.
-   * @param values Expected number of values (faces × dims).
-   * @returns The vectors, or null when not cached (or of another length).
+   * @param faces Number of faces.
+   * @param dims Vector length.
+   * @returns The vectors and norms, or null when not cached (or of another length).
    */
-  async getVectors(hash: string, values: number): Promise<Float32Array | null> {
+  async getVectors(
+    hash: string,
+    faces: number,
+    dims: number,
+  ): Promise<{ vectors: Float32Array; norms: Float32Array } | null> {
     try {
-      const b = await Deno.readFile(this.#path(this.#vectors, hash, "f32"));
-      if (b.length !== values * 4) return null;
-      return new Float32Array(b.buffer, b.byteOffset, values);
+      const b = await Deno.readFile(this.#path(this.#vectors, hash, "f32n"));
+      if (b.length !== faces * (dims + 1) * 4) return null;
+      const all = new Float32Array(b.buffer, b.byteOffset, faces * (dims + 1));
+      return { vectors: all.subarray(0, faces * dims), norms: all.subarray(faces * dims) };
     } catch {
       return null;
     }
   }
 
   /**
-   * Stores the embeddings of a photo's faces.
+   * Stores the embeddings of a photo's faces and their norms.
    *
    * @param hash The photo's sha256.
    * @param vectors Faces × dims values.
+   * @param norms One value per face.
    */
-  async putVectors(hash: string, vectors: Float32Array): Promise<void> {
-    const path = this.#path(this.#vectors, hash, "f32");
+  async putVectors(hash: string, vectors: Float32Array, norms: Float32Array): Promise<void> {
+    const path = this.#path(this.#vectors, hash, "f32n");
     await Deno.mkdir(path.replace(/\/[^/]*$/, ""), { recursive: true });
-    await writeFileAtomic(
-      path,
-      new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength).slice(),
-    );
+    const all = new Float32Array(vectors.length + norms.length);
+    all.set(vectors);
+    all.set(norms, vectors.length);
+    await writeFileAtomic(path, new Uint8Array(all.buffer));
   }
 }

@@ -332,7 +332,11 @@ export async function clusterFolder(
         vectorRows[rec.id] = vectors.slice(row * dims, (row + 1) * dims);
         setQuality(rec, norms[row++]);
       }
-      await cache?.putVectors(p.hash, vectors.slice(first * dims, row * dims));
+      await cache?.putVectors(
+        p.hash,
+        vectors.slice(first * dims, row * dims),
+        norms.slice(first, row),
+      );
     }
     pending.length = 0;
     pendingChips = 0;
@@ -355,8 +359,11 @@ export async function clusterFolder(
     }
     const hash = cache ? await sha256Hex(bytes) : "";
     const hit = cache ? await cache.getFaces(hash) : null;
-    let vectors = hit && cache ? await cache.getVectors(hash, hit.faces.length * dims) : null;
-    if (hit?.faces.length === 0) vectors = new Float32Array(0);
+    let stored = hit && cache ? await cache.getVectors(hash, hit.faces.length, dims) : null;
+    if (hit?.faces.length === 0) {
+      stored = { vectors: new Float32Array(0), norms: new Float32Array(0) };
+    }
+    const vectors = stored?.vectors ?? null;
     const photoOptions = {
       maxPixels: options.maxPixels,
       minConfidence: options.minConfidence,
@@ -372,16 +379,16 @@ export async function clusterFolder(
         ? {
           ...hit,
           vectors,
-          norms: new Float32Array(hit.faces.length).fill(NaN),
+          norms: stored!.norms,
           chips: [],
           seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
         }
         : pool
         ? await pool.run(bytes, entry.relative, photoOptions)
         : await photoFaces(bytes, entry.relative, detector!, embedder!, photoOptions);
-      if (vectors) {
-        r.vectors = vectors;
-        r.norms = new Float32Array(hit!.faces.length).fill(NaN);
+      if (stored) {
+        r.vectors = stored.vectors;
+        r.norms = stored.norms;
       }
       return { ok: r, hash, cachedFaces: hit !== null, cachedVectors: vectors !== null };
     } catch (e) {
@@ -419,7 +426,7 @@ export async function clusterFolder(
       }
       const deferred = r.faces.length > 0 && r.vectors.length === 0;
       if (cache && !outcome.cachedVectors && !deferred) {
-        await cache.putVectors(outcome.hash, r.vectors);
+        await cache.putVectors(outcome.hash, r.vectors, r.norms);
       }
       if (r.faces.length === 0) {
         noFace.push(entry.relative);
