@@ -132,3 +132,24 @@ if (await isModelAvailable(MOBILEFACENET, modelCacheDir())) {
   await det.release();
   await emb.release();
 }
+
+// batching: YuNet over LFW-sized inputs (256×256), one call per photo against batches
+{
+  const { loadOnnxModel } = await import("../lib/embed/onnx_runtime.ts");
+  const { YUNET } = await import("../lib/detect/yunet.ts");
+  const session = await loadOnnxModel(
+    await Deno.readFile(`${modelCacheDir()}/${YUNET.remote[0].name}`),
+    "input",
+    device,
+  );
+  const row: string[] = [];
+  for (const b of [1, 4, 16]) {
+    const data = new Float32Array(b * 3 * 256 * 256).map((_, i) => (i * 2654435761) % 255);
+    await session.run(data, [b, 3, 256, 256]);
+    const reps = Math.ceil(128 / b), t0 = performance.now();
+    for (let i = 0; i < reps; i++) await session.run(data, [b, 3, 256, 256]);
+    row.push(`batch ${b}: ${((performance.now() - t0) / (reps * b)).toFixed(2)} ms/photo`);
+  }
+  console.log(`\nYuNet at 256×256 on ${device}: ${row.join(", ")}`);
+  await session.release();
+}
