@@ -16,6 +16,8 @@ import {
   isYunetAvailable,
 } from "../detect/detector.ts";
 import { faceQuality } from "./quality.ts";
+import { YUNET } from "../detect/yunet.ts";
+import { fetchRemoteFile, modelCacheDir } from "../embed/download.ts";
 import { FaceEmbedder, fetchModelFiles } from "../embed/embedder.ts";
 import { type InferenceDevice, nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
@@ -268,7 +270,12 @@ export async function clusterFolder(
   const crop = options.crop ?? false;
   const minQuality = options.minQuality ?? 0.5;
   // a download is fetched (and checked) once, before any worker wants it
-  if (workers > 0) await fetchModelFiles(model, options.cacheDir);
+  if (workers > 0) {
+    await fetchModelFiles(model, options.cacheDir);
+    if (detectorKind === "yunet") {
+      await fetchRemoteFile(YUNET.remote[0], options.cacheDir ?? modelCacheDir());
+    }
+  }
   const pool = workers > 0
     ? await FacePool.start(Math.min(workers, Math.max(1, scan.images.length)), model, {
       cacheDir: options.cacheDir,
