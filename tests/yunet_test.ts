@@ -236,3 +236,55 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "quality gate: false and unusable faces go to not_faces/, never into a person",
+  ignore: !HAVE_MODELS || !hasShared("faces/lfw_min10"),
+  fn: async () => {
+    const models = await sharedModelCache();
+    const root = await Deno.makeTempDir();
+    try {
+      // two LFW people whose photos hold cut, blurred and turned second faces
+      for (const who of ["Abdullah_Gul", "Adrien_Brody"]) {
+        await Deno.mkdir(`${root}/in/${who}`, { recursive: true });
+        for (const e of Deno.readDirSync(`${SHARED}faces/lfw_min10/${who}`)) {
+          await Deno.copyFile(
+            `${SHARED}faces/lfw_min10/${who}/${e.name}`,
+            `${root}/in/${who}/${e.name}`,
+          );
+        }
+      }
+      const { json: j } = await runEvaluate(`${root}/in`, `${root}/out`, [
+        "--quiet",
+        "--cache",
+        models.cache,
+      ]);
+      const manifest = JSON.parse(await Deno.readTextFile(`${root}/out/clusters.json`));
+      type F = { folder: string; quality: number; norm: number | null; id: number };
+      const gated = manifest.faces.filter((f: F) => f.folder === "not_faces");
+      console.log(
+        `gate: ${gated.length} of ${j.faces} faces not faces (${
+          gated.filter((f: F) => f.quality === 0).length
+        } by their points), coverage ${j.coverage}, BCubed F ${j.metrics.bcubed.f.toFixed(4)}`,
+      );
+      assert(gated.length >= 2, `${gated.length} gated faces`);
+      assertEquals(j.not_faces, gated.length);
+      assertEquals(manifest.quality_gate, { min_quality: 0.5, not_faces: gated.length });
+      assert(gated.some((f: F) => f.quality === 0), "no face gated by its points");
+      assert(gated.some((f: F) => f.quality > 0 && f.norm! < 10), "no face gated by its norm");
+      for (const f of manifest.faces as F[]) {
+        assertEquals(f.quality < 0.5, f.folder === "not_faces", `face ${f.id} in ${f.folder}`);
+      }
+      for (const f of gated) {
+        await Deno.stat(`${root}/out/not_faces/faces/face_${String(f.id).padStart(6, "0")}.png`);
+      }
+      assertEquals(j.coverage, 1); // no photo lost its own face to the gate
+      const html = await Deno.readTextFile(`${root}/out/report.html`);
+      assert(html.includes(`Not faces (below the quality gate, in no person): ${gated.length}`));
+      assert(html.indexOf('id="not-faces"') > html.indexOf('id="unclustered"'), "shown last");
+    } finally {
+      await models.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
