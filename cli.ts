@@ -358,7 +358,7 @@ async function photosCommand(args: string[]): Promise<number> {
     }, onProgress);
     progress?.end();
     const seconds = { ...result.seconds, write: (performance.now() - t1) / 1000 };
-    const withFaces = result.photos.length - result.withoutFaces.length - result.failed.length;
+    const withFaces = result.accounting.withFaces;
     seconds.total = (performance.now() - t0) / 1000;
     const json = {
       input,
@@ -375,8 +375,7 @@ async function photosCommand(args: string[]): Promise<number> {
       detector: result.detection.detector + (result.detection.refine ? "+68" : ""),
       crop_mode: result.detection.crop
         ? {
-          detected: result.photos.length - result.detection.whole - result.withoutFaces.length -
-            result.failed.length,
+          detected: withFaces - result.detection.whole,
           whole: result.detection.whole,
         }
         : null,

@@ -13,7 +13,8 @@
 
 import { parseArgs } from "node:util";
 import { FaceDetector } from "../lib/detect/detector.ts";
-import { nativeInferenceAvailable } from "../lib/embed/onnx_runtime.ts";
+import { loadOnnxModel, nativeInferenceAvailable } from "../lib/embed/onnx_runtime.ts";
+import { YUNET } from "../lib/detect/yunet.ts";
 import { decodeImage } from "../lib/image/decode.ts";
 import type { RgbImage } from "../lib/image/types.ts";
 import { scanFolder } from "../lib/scan/scan.ts";
@@ -135,8 +136,6 @@ if (await isModelAvailable(MOBILEFACENET, modelCacheDir())) {
 
 // batching: YuNet over LFW-sized inputs (256×256), one call per photo against batches
 {
-  const { loadOnnxModel } = await import("../lib/embed/onnx_runtime.ts");
-  const { YUNET } = await import("../lib/detect/yunet.ts");
   const session = await loadOnnxModel(
     await Deno.readFile(`${modelCacheDir()}/${YUNET.remote[0].name}`),
     "input",

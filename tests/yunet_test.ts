@@ -19,6 +19,30 @@ import {
 const HAVE_MODELS = hasShared("models/yunet_libfacedetection") &&
   hasShared("models/mobilefacenet_foamliu");
 
+/** Runs `fn` with a model cache fetched from ../shared/models and a temporary folder. */
+async function withModels(fn: (cache: string, root: string) => Promise<void>): Promise<void> {
+  const models = await sharedModelCache();
+  const root = await Deno.makeTempDir();
+  try {
+    await fn(models.cache, root);
+  } finally {
+    await models.close();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** Copies (the first `count` photos of) each person of a ../shared/faces set to `dest/<person>`. */
+async function copyPeople(set: string, people: string[], dest: string, count?: number) {
+  for (const who of people) {
+    await Deno.mkdir(`${dest}/${who}`, { recursive: true });
+    const files = [...Deno.readDirSync(`${SHARED}faces/${set}/${who}`)].map((e) => e.name)
+      .sort().slice(0, count);
+    for (const f of files) {
+      await Deno.copyFile(`${SHARED}faces/${set}/${who}/${f}`, `${dest}/${who}/${f}`);
+    }
+  }
+}
+
 Deno.test("yunet: the input is the photo as BGR, shrunk (never enlarged), padded to 32", () => {
   const img = patternImage(250, 200);
   const a = yunetInput(img, 640);
@@ -145,25 +169,16 @@ Deno.test({
 Deno.test({
   name: "yunet: crop mode — every picture a face, no face found or failed, all counted",
   ignore: !HAVE_MODELS || !hasShared("faces/bbt_faceapi"),
-  fn: async () => {
-    const models = await sharedModelCache();
-    const root = await Deno.makeTempDir();
-    try {
+  fn: () =>
+    withModels(async (cache, root) => {
       // six real crops of two people, a picture with no face in it and a broken file
-      for (const who of ["amy", "sheldon"]) {
-        await Deno.mkdir(`${root}/in/${who}`, { recursive: true });
-        const files = [...Deno.readDirSync(`${SHARED}faces/bbt_faceapi/${who}`)].map((e) => e.name)
-          .sort().slice(0, 3);
-        for (const f of files) {
-          await Deno.copyFile(`${SHARED}faces/bbt_faceapi/${who}/${f}`, `${root}/in/${who}/${f}`);
-        }
-      }
+      await copyPeople("bbt_faceapi", ["amy", "sheldon"], `${root}/in`, 3);
       await Deno.writeFile(`${root}/in/amy/wall.png`, await encodePng(patternImage(112, 112)));
       await Deno.writeFile(
         `${root}/in/sheldon/broken.png`,
         new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
       );
-      const common = ["--quiet", "--cache", models.cache];
+      const common = ["--quiet", "--cache", cache];
       const { json: plain } = await runEvaluate(`${root}/in`, `${root}/a`, common);
       assertEquals(plain.detector, "yunet+68");
       assertEquals(
@@ -203,25 +218,19 @@ Deno.test({
         text.stdout.includes("crop mode: 6 pictures with a detected face, 1 taken whole"),
         text.stdout,
       );
-    } finally {
-      await models.close();
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "yunet: orl_att (tight PGM crops) in crop mode — all 400 photos counted, one person each",
   ignore: !HAVE_MODELS || !hasShared("faces/orl_att"),
-  fn: async () => {
-    const models = await sharedModelCache();
-    const out = await Deno.makeTempDir();
-    try {
+  fn: () =>
+    withModels(async (cache, out) => {
       const { json: j } = await runEvaluate(`${SHARED}faces/orl_att`, out, [
         "--quiet",
         "--crops",
         "--cache",
-        models.cache,
+        cache,
       ]);
       console.log(
         `orl_att, YuNet + MobileFaceNet, crop mode: ${j.faces} faces, coverage ${j.coverage}, BCubed F ${
@@ -230,34 +239,20 @@ Deno.test({
       );
       assertEquals([j.photos, j.labeled_photos, j.coverage], [400, 400, 1]);
       assert(j.metrics.bcubed.f >= 0.99, JSON.stringify(j.metrics));
-    } finally {
-      await models.close();
-      await Deno.remove(out, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "quality gate: false and unusable faces go to not_faces/, never into a person",
   ignore: !HAVE_MODELS || !hasShared("faces/lfw_min10"),
-  fn: async () => {
-    const models = await sharedModelCache();
-    const root = await Deno.makeTempDir();
-    try {
+  fn: () =>
+    withModels(async (cache, root) => {
       // two LFW people whose photos hold cut, blurred and turned second faces
-      for (const who of ["Abdullah_Gul", "Adrien_Brody"]) {
-        await Deno.mkdir(`${root}/in/${who}`, { recursive: true });
-        for (const e of Deno.readDirSync(`${SHARED}faces/lfw_min10/${who}`)) {
-          await Deno.copyFile(
-            `${SHARED}faces/lfw_min10/${who}/${e.name}`,
-            `${root}/in/${who}/${e.name}`,
-          );
-        }
-      }
+      await copyPeople("lfw_min10", ["Abdullah_Gul", "Adrien_Brody"], `${root}/in`);
       const { json: j } = await runEvaluate(`${root}/in`, `${root}/out`, [
         "--quiet",
         "--cache",
-        models.cache,
+        cache,
       ]);
       const manifest = JSON.parse(await Deno.readTextFile(`${root}/out/clusters.json`));
       type F = { folder: string; quality: number; norm: number | null; id: number };
@@ -282,9 +277,5 @@ Deno.test({
       const html = await Deno.readTextFile(`${root}/out/report.html`);
       assert(html.includes(`Not faces (below the quality gate, in no person): ${gated.length}`));
       assert(html.indexOf('id="not-faces"') > html.indexOf('id="unclustered"'), "shown last");
-    } finally {
-      await models.close();
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+    }),
 });

@@ -259,9 +259,9 @@ export class Archive {
         folder: folders.get(c),
       })),
       accounting: {
-        with_faces: result.photos.length - result.withoutFaces.length - result.failed.length,
-        without_faces: result.withoutFaces.length,
-        failed: result.failed.length,
+        with_faces: result.accounting.withFaces,
+        without_faces: result.accounting.withoutFaces,
+        failed: result.accounting.failed,
       },
       detection: result.detection,
       quality_gate: { min_quality: result.gated.minQuality, not_faces: result.gated.faces },

@@ -14,7 +14,7 @@ import { resizeBilinear, roundPixel } from "../image/transform.ts";
 import type { RgbImage } from "../image/types.ts";
 import { loadModelFile } from "../models.ts";
 import { nonMaxSuppression } from "./nms.ts";
-import { decodeYunet, toPhoto, YUNET, yunetInput } from "./yunet.ts";
+import { decodeYunet, toPhoto, YUNET, YUNET_MIN_SCORE, yunetInput } from "./yunet.ts";
 
 /** A face found in an image. */
 export interface DetectedFace {
@@ -129,7 +129,7 @@ export function detectorKey(kind: DetectorKind, refine: boolean, options: Detect
   const crop = options.crop ? "-crop" : "";
   if (kind === "ssd") return `ssd68-v1-c${options.minConfidence ?? 0.5}-s${size}${crop}`;
   return `yunet-${YUNET.sha256.slice(0, 12)}-p${refine ? 68 : 5}-c${
-    options.minConfidence ?? 0.7
+    options.minConfidence ?? YUNET_MIN_SCORE
   }-s${size}-m${options.maxSide ?? 640}${crop}`;
 }
 
@@ -246,7 +246,7 @@ export class FaceDetector {
     const faces: DetectedFace[] = [];
     for (
       const f of decodeYunet(out, input.width, input.height, 0, {
-        minScore: options.minConfidence ?? 0.7,
+        minScore: options.minConfidence ?? YUNET_MIN_SCORE,
         maxOverlap: options.maxOverlap ?? 0.3,
         maxFaces: options.maxFaces,
       })

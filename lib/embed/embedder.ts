@@ -92,9 +92,8 @@ export interface EmbedderOptions {
 
 /** What embeds chips: the GPU-resident WebGPU path, or a session fed from the CPU. */
 interface ChipBackend {
-  embedChips(chips: RgbImage[]): Promise<Float32Array>;
-  /** Each chip's embedding length before normalisation (mean over copies), when known. */
-  lastNorms?: Float32Array;
+  /** Unit vectors, and each chip's length before normalisation (mean over copies) if known. */
+  embedChips(chips: RgbImage[]): Promise<{ vectors: Float32Array; norms?: Float32Array }>;
   release(): Promise<void>;
 }
 
@@ -113,7 +112,7 @@ function sessionBackend(
   const plane = size * size;
   const copies = flip ? 2 : 1;
   const perCall = Math.max(1, Math.floor(batch / copies));
-  const backend: ChipBackend = {
+  return {
     async embedChips(chips) {
       const out = new Float32Array(chips.length * dims);
       const norms = new Float32Array(chips.length);
@@ -152,12 +151,10 @@ function sessionBackend(
           for (let j = 0; j < dims; j++) out[(b0 + k) * dims + j] = v[j] * inv;
         }
       }
-      backend.lastNorms = norms;
-      return out;
+      return { vectors: out, norms };
     },
     release: () => session.release(),
   };
-  return backend;
 }
 
 /**
@@ -206,7 +203,12 @@ export class FaceEmbedder {
         fp16: options.fp16,
         cacheDir: options.cacheDir,
       });
-      return new FaceEmbedder(model, gpu, flip);
+      // its raw outputs stay on the GPU: no norms
+      const backend: ChipBackend = {
+        embedChips: async (chips) => ({ vectors: await gpu.embedChips(chips) }),
+        release: () => gpu.release(),
+      };
+      return new FaceEmbedder(model, backend, flip);
     }
     const graph = await modelGraph(model, options.cacheDir);
     const session = await loadOnnxModel(graph.bytes, graph.input, device);
@@ -230,8 +232,8 @@ export class FaceEmbedder {
    * @param chips The chips.
    * @returns `chips.length × dims` values, each row of unit length.
    */
-  embedChips(chips: RgbImage[]): Promise<Float32Array> {
-    return this.#backend.embedChips(chips);
+  async embedChips(chips: RgbImage[]): Promise<Float32Array> {
+    return (await this.#backend.embedChips(chips)).vectors;
   }
 
   /**
@@ -242,10 +244,8 @@ export class FaceEmbedder {
    * @returns The unit vectors and the raw lengths.
    */
   async embedWithNorms(chips: RgbImage[]): Promise<{ vectors: Float32Array; norms: Float32Array }> {
-    this.#backend.lastNorms = undefined;
-    const vectors = await this.#backend.embedChips(chips);
-    const norms = this.#backend.lastNorms ?? new Float32Array(chips.length).fill(NaN);
-    return { vectors, norms };
+    const { vectors, norms } = await this.#backend.embedChips(chips);
+    return { vectors, norms: norms ?? new Float32Array(chips.length).fill(NaN) };
   }
 
   /** Frees the session. */

@@ -186,6 +186,8 @@ export interface FolderClustering {
   withoutFaces: string[];
   /** Entries the scan skipped. */
   skipped: ScanProblem[];
+  /** Every photo accounted for: with a face (found or taken whole), without one, failed. */
+  accounting: { withFaces: number; withoutFaces: number; failed: number };
   /** Detector used, and how many pictures were taken whole (crop mode). */
   detection: { detector: DetectorKind; refine: boolean; crop: boolean; whole: number };
   /** Faces below the quality gate (not clustered), and the gate. */
@@ -522,6 +524,11 @@ export async function clusterFolder(
     failed,
     withoutFaces: noFace,
     skipped: scan.skipped,
+    accounting: {
+      withFaces: scan.images.length - noFace.length - failed.length,
+      withoutFaces: noFace.length,
+      failed: failed.length,
+    },
     detection: { detector: detectorKind, refine, crop, whole },
     gated: { faces: faces.length - n, minQuality },
     knnBackend,
