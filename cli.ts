@@ -16,8 +16,9 @@ import { readNpy } from "./lib/io/npy.ts";
 import { writeLinks } from "./lib/io/links_file.ts";
 import { createKnnBackend, type KnnDevice } from "./lib/knn/select.ts";
 import { evaluate } from "./lib/metrics/metrics.ts";
-import { Archive, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
-import { clusterFolder } from "./lib/pipeline/cluster_folder.ts";
+import { checkOutputFolder, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
+import { Library } from "./lib/library/library.ts";
+import { cleanOutputs, exportLibrary } from "./lib/library/export.ts";
 import { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
 import { defaultModel, type EmbeddingModel, isModelAvailable, MODELS } from "./lib/embed/models.ts";
 import { modelFromFile } from "./lib/embed/model_file.ts";
@@ -36,12 +37,18 @@ Usage:
 
 Commands:
   PHOTOS_DIR                   find every face in the photos under PHOTOS_DIR, cluster them
-                               into people and write one folder per person
+                               into people and write one folder per person, with the library
+                               (OUT/library.db) that remembers photos, faces, people and your
+                               decisions: a re-run works only on new and changed photos,
+                               re-clusters all faces and keeps person ids, names and decisions
   cluster-features FEATS.npy   cluster an N×D NumPy .npy of face features (float32/float64)
 
 Options of PHOTOS_DIR:
   --out DIR          output folder (default: PHOTOS_DIR_people beside the input; never inside it)
-  --force            write into a non-empty output folder
+  --library FILE     the library file (default OUT/library.db)
+  --force            write into a non-empty output folder that holds no library
+  --fresh            start a new library: the old one is kept as library.db.<time>.bak and
+                     the files it wrote (unless you changed them) are removed
   --link MODE        photos in the person folders as copy (default), hard or symbolic links
   --evaluate         the input has one subfolder per person: print pairwise/BCubed/NMI
   --device D         where the face models and kNN run: auto (models on the CPU through
@@ -65,9 +72,21 @@ Options of PHOTOS_DIR:
                      the cache, else dlib
   --flip             also embed each face mirrored and average the two (twice the embed time)
   --cache DIR        model cache (default $FACECLUSTER_CACHE, else ~/.cache/facecluster/models)
-  --face-cache DIR   keep the faces and embeddings found per photo (by its sha256; embeddings
-                     by model) in DIR, so that a re-run skips detection and embedding
   --quiet            no progress lines
+
+People (LIBRARY: the output folder; PERSON: an id or a name; FACE: face ids, see faces):
+  deno run -A cli.ts people LIBRARY              the people, largest first
+  deno run -A cli.ts faces LIBRARY [PERSON]      a person's faces, least typical first (no
+                                                 PERSON: the faces alone)
+  deno run -A cli.ts name LIBRARY PERSON NAME    name or rename (its faces stay together)
+  deno run -A cli.ts merge LIBRARY PERSON OTHER...   one person (the first keeps its id)
+  deno run -A cli.ts move LIBRARY FACE... --to PERSON|new [--name NAME]
+  deno run -A cli.ts split LIBRARY PERSON FACE...    those faces become a new person
+  deno run -A cli.ts not-face LIBRARY FACE...    never clustered again
+  deno run -A cli.ts not-person LIBRARY FACE...  they leave their person, never to rejoin it
+  deno run -A cli.ts undo LIBRARY                undo the last decision
+  deno run -A cli.ts history LIBRARY             the decisions, oldest first
+  (--json on each prints JSON; each decision holds in every later run's clustering)
 
 Demo:
   deno run -A cli.ts demo [--out DIR]   the main job on the six group photos that ship in the
@@ -267,7 +286,8 @@ async function photosCommand(args: string[]): Promise<number> {
       model: { type: "string" },
       cache: { type: "string" },
       flip: { type: "boolean", default: false },
-      "face-cache": { type: "string" },
+      library: { type: "string" },
+      fresh: { type: "boolean", default: false },
       detector: { type: "string" },
       landmarks: { type: "string", default: "68" },
       crops: { type: "boolean", default: false },
@@ -311,26 +331,31 @@ async function photosCommand(args: string[]): Promise<number> {
     if (!quiet) console.error(line);
   };
   const out = values.out ?? defaultOutput(input);
-  const archive = await Archive.open(input, out, { link, force: values.force });
+  const { real: outReal, entries } = await checkOutputFolder(input, out);
+  const dbPath = values.library ?? `${outReal}/${LIBRARY_FILE}`;
+  const isLibrary = entries.includes(LIBRARY_FILE) || values.library !== undefined;
+  if (entries.length > 0 && !isLibrary && !values.force) {
+    throw new InputError(
+      out,
+      "the output folder is not empty and holds no library (use --force to write into it)",
+    );
+  }
+  await Deno.mkdir(outReal, { recursive: true });
+  if (values.fresh) await setAside(dbPath, outReal, say);
   const progress = quiet ? null : new Progress();
   const onProgress = (stage: string, done: number, total: number, detail?: string) =>
     progress?.update(stage, done, total, detail);
   const t0 = performance.now();
+  const lib = await Library.open(dbPath);
   try {
     const knn = await createKnnBackend(device, { onNotice: say });
     const { device: inference, adapter } = await chooseInferenceDevice(device);
-    say(
-      `face models: ${
-        inference === "webgpu"
-          ? `WebGPU on ${adapter}`
-          : inference === "native"
-          ? "onnxruntime-node on the CPU"
-          : "WASM on the CPU (face workers)"
-      }`,
-    );
-    const model = givenModel ?? await defaultModel(cacheDir, say);
-    const detector = givenDetector ?? await defaultDetector(cacheDir, say);
-    const result = await clusterFolder(input, {
+    const known = await lib.model();
+    const model = givenModel ?? known ?? await defaultModel(cacheDir, say);
+    const detector = givenDetector ??
+      ((await lib.store.setting("detector")) as DetectorKind | null) ??
+      await defaultDetector(cacheDir, say);
+    const result = await lib.update(input, {
       model,
       cacheDir,
       inference,
@@ -344,55 +369,79 @@ async function photosCommand(args: string[]): Promise<number> {
       refine: choiceOption(values.landmarks, "landmarks", ["68", "5"]) === "68",
       crop: values.crops,
       minQuality,
-      flip: values.flip,
-      faceCache: values["face-cache"],
-      exclude: [archive.out],
-      onChip: (face, chip) => archive.stageChip(face, chip),
+      exclude: [outReal],
       onProgress,
     });
+    if (result.faces.added > 0) {
+      say(`face models: ${inferenceName(inference, adapter)}`);
+    }
     const t1 = performance.now();
-    const metrics = values.evaluate && result.evaluation ? result.evaluation.metrics : undefined;
-    const summary = await archive.write(result, {
-      seconds: { ...result.seconds },
-      ...(metrics ? { metrics } : {}),
-    }, onProgress);
+    const evaluation = values.evaluate ? await lib.evaluation() : null;
+    const metrics = evaluation?.metrics;
+    const changes = {
+      new_photos: result.faces.added,
+      changed_photos: result.faces.changed,
+      moved_photos: result.faces.touched,
+      removed_photos: result.faces.removed,
+      new_people: result.people.newPersons,
+      faces_added: result.people.added,
+      faces_left: result.people.left,
+      faces_moved: result.people.moved,
+      splits: result.people.splits,
+    };
+    const summary = await exportLibrary(lib, input, outReal, {
+      link,
+      extra: { seconds: result.seconds, changes, ...(metrics ? { metrics } : {}) },
+      onProgress,
+    });
     progress?.end();
-    const seconds = { ...result.seconds, write: (performance.now() - t1) / 1000 };
-    const withFaces = result.accounting.withFaces;
-    seconds.total = (performance.now() - t0) / 1000;
+    const photos = await lib.photos();
+    const failed = photos.filter((p) => p.status === "failed")
+      .map((p) => ({ file: p.path, error: p.error ?? "" }));
+    const withFaces = photos.filter((p) => p.status === "faces").length;
+    const faces = (await lib.faces()).length;
+    const seconds = {
+      ...result.seconds,
+      write: (performance.now() - t1) / 1000,
+      total: (performance.now() - t0) / 1000,
+    };
     const json = {
       input,
-      out: summary.out,
+      out: outReal,
+      library: dbPath,
       report: summary.report,
-      photos: result.photos.length,
+      photos: result.photos,
       photos_with_faces: withFaces,
-      photos_without_faces: result.withoutFaces.length,
-      photos_failed: result.failed.length,
-      faces: result.faces.length,
+      photos_without_faces: photos.filter((p) => p.status === "no_face").length,
+      photos_failed: failed.length,
+      faces,
       people: summary.people,
       unclustered: summary.unclustered,
       not_faces: summary.notFaces,
-      detector: result.detection.detector + (result.detection.refine ? "+68" : ""),
-      crop_mode: result.detection.crop
-        ? {
-          detected: withFaces - result.detection.whole,
-          whole: result.detection.whole,
-        }
+      detector: result.settings.detector,
+      crop_mode: values.crops
+        ? { whole: (await lib.faces()).filter((f) => f.source === "whole").length }
         : null,
-      clusters: result.numClusters,
-      failed: result.failed,
+      failed,
       skipped: result.skipped.length,
-      model: result.model.name,
+      model: model.name,
       k: result.settings.k,
       min_sim: result.settings.minSim,
-      knn_backend: result.knnBackend,
+      knn_backend: result.people.neighbours.backend,
       inference,
+      changes,
+      folders: {
+        written: summary.written,
+        moved: summary.moved,
+        removed: summary.removed,
+        user_files_kept: summary.userFiles.length,
+      },
       seconds,
       ...(values.evaluate
         ? {
-          evaluated_faces: result.evaluation?.faces ?? 0,
-          labeled_photos: result.evaluation?.photos ?? 0,
-          coverage: result.evaluation?.coverage ?? 0,
+          evaluated_faces: evaluation?.faces ?? 0,
+          labeled_photos: evaluation?.photos ?? 0,
+          coverage: evaluation?.coverage ?? 0,
           ...(metrics ? { metrics } : {}),
         }
         : {}),
@@ -402,38 +451,218 @@ async function photosCommand(args: string[]): Promise<number> {
       return 0;
     }
     console.log(
-      `${input}: ${result.photos.length} photos: ${withFaces} with a face, ${result.withoutFaces.length} without, ${result.failed.length} failed; ${result.faces.length} faces`,
+      `${input}: ${result.photos} photos (${changes.new_photos} new, ${changes.removed_photos} gone): ${withFaces} with a face, ${json.photos_without_faces} without, ${failed.length} failed; ${faces} faces`,
     );
-    if (json.crop_mode) {
-      console.log(
-        `crop mode: ${json.crop_mode.detected} pictures with a detected face, ${json.crop_mode.whole} taken whole as a face`,
-      );
-    }
     console.log(
-      `people: ${summary.people}, faces alone: ${summary.unclustered}, not faces: ${summary.notFaces} (detector ${json.detector}, model ${result.model.name}, k ${k}, min_sim ${result.settings.minSim})`,
+      `people: ${summary.people} (${changes.new_people.length} new), faces alone: ${summary.unclustered}, not faces: ${summary.notFaces} (detector ${json.detector}, model ${model.name}, k ${k}, min_sim ${result.settings.minSim})`,
     );
-    for (const f of result.failed) console.log(`failed: ${f.file}: ${f.error}`);
+    for (const f of failed) console.log(`failed: ${f.file}: ${f.error}`);
     if (values.evaluate) {
       if (metrics) {
-        const ev = result.evaluation!;
         console.log(
-          `evaluated on ${ev.photos} labeled photos: coverage ${
-            ev.coverage.toFixed(4)
-          } (${ev.faces} with a clustered face; the others count as singletons)`,
+          `evaluated on ${evaluation!.photos} labeled photos: coverage ${
+            evaluation!.coverage.toFixed(4)
+          } (${evaluation!.faces} with a clustered face; the others count as singletons)`,
         );
         for (const line of metricLines(metrics)) console.log(line);
       } else console.log("no labels: the input has no subfolders of photos");
     }
+    if (summary.userFiles.length) {
+      console.log(
+        `left alone (yours, or changed since written): ${summary.userFiles.length} files`,
+      );
+    }
     console.log(
       `seconds: ${Object.entries(seconds).map(([s, v]) => `${s} ${v.toFixed(2)}`).join(", ")}`,
     );
-    console.log(`wrote ${summary.out}; open ${summary.report} in a browser`);
+    console.log(
+      `wrote ${outReal} (${summary.written} files written, ${summary.moved} moved, ${summary.removed} removed); open ${summary.report} in a browser`,
+    );
     return 0;
-  } catch (e) {
-    await archive.abandon();
-    throw e;
+  } finally {
+    await lib.close();
   }
 }
+
+/** The library's file in an output folder. */
+const LIBRARY_FILE = "library.db";
+
+function inferenceName(inference: string, adapter: string | null | undefined): string {
+  return inference === "webgpu"
+    ? `WebGPU on ${adapter}`
+    : inference === "native"
+    ? "onnxruntime-node on the CPU"
+    : "WASM on the CPU (face workers)";
+}
+
+/**
+ * `--fresh`: the files the old library wrote (and the user did not change) are removed, and
+ * the library file is renamed aside (`library.db.<time>.bak`), never deleted.
+ */
+async function setAside(dbPath: string, out: string, say: (s: string) => void): Promise<void> {
+  try {
+    await Deno.stat(dbPath);
+  } catch {
+    return;
+  }
+  const old = await Library.open(dbPath);
+  try {
+    await old.store.lock(Deno.pid);
+    await cleanOutputs(old, out);
+    await old.store.unlock(Deno.pid);
+  } finally {
+    await old.close();
+  }
+  const aside = `${dbPath}.${new Date().toISOString().replace(/[:.]/g, "-")}.bak`;
+  for (const ext of ["-wal", "-shm"]) await Deno.remove(dbPath + ext).catch(() => {});
+  await Deno.rename(dbPath, aside);
+  say(`--fresh: the earlier library is kept as ${aside}`);
+}
+
+/** The library of `LIBRARY` (an output folder holding one, or the file itself). */
+async function openLibrary(where: string | undefined): Promise<Library> {
+  if (where === undefined) {
+    throw new InputError("LIBRARY", "give the output folder (or its library.db)");
+  }
+  let path = where;
+  try {
+    if ((await Deno.stat(where)).isDirectory) path = `${where.replace(/\/+$/, "")}/${LIBRARY_FILE}`;
+    await Deno.stat(path);
+  } catch {
+    throw new InputError(where, "no library there (run the main job on your photos first)");
+  }
+  return await Library.open(path);
+}
+
+/** Face ids from the command line. */
+function faceIds(args: string[]): number[] {
+  return args.flatMap((a) => a.split(",")).filter((a) => a !== "").map((a) => {
+    if (!/^\d+$/.test(a)) {
+      throw new InputError(`face '${a}'`, "a face id is a number (see `faces`)");
+    }
+    return Number(a);
+  });
+}
+
+const HINT = "run the main job again to re-cluster with it and update the folders";
+
+/**
+ * The decisions: `people`, `faces`, `name`, `merge`, `move`, `split`, `not-face`,
+ * `not-person`, `undo`, `history`, each on a library (its output folder).
+ */
+async function decisionCommand(command: string, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      to: { type: "string" },
+      name: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const [where, ...rest] = positionals;
+  const lib = await openLibrary(where);
+  const print = (text: string, data: unknown) =>
+    console.log(values.json ? JSON.stringify(data) : text);
+  try {
+    if (command === "people") {
+      const people = await lib.people();
+      print(
+        people.map((p) =>
+          `${String(p.id).padStart(5)}  ${
+            (p.name ?? "(unnamed)").padEnd(24)
+          } ${p.faces} faces, ${p.photos} photos${p.pinned ? `, ${p.pinned} confirmed` : ""}`
+        ).join("\n") || "no people yet",
+        people,
+      );
+      return 0;
+    }
+    if (command === "faces") {
+      const person = rest.length ? await lib.person(rest[0]) : null;
+      const faces = (await lib.faces()).filter((f) =>
+        person ? f.personId === person.id : f.personId === null
+      ).sort((a, b) => a.similarity - b.similarity);
+      print(
+        faces.map((f) =>
+          `${String(f.id).padStart(7)}  ${f.file}  similarity ${f.similarity.toFixed(3)}${
+            f.pinned ? " (confirmed)" : ""
+          }${f.notFace ? " (not a face)" : ""}`
+        ).join("\n") || "no faces",
+        faces.map(({ id, file, similarity, pinned, quality, personId }) => ({
+          id,
+          file,
+          similarity,
+          pinned,
+          quality,
+          personId,
+        })),
+      );
+      return 0;
+    }
+    if (command === "history") {
+      const log = await lib.decisions();
+      print(
+        log.map((d) =>
+          `${String(d.id).padStart(5)}  ${d.at}  ${d.kind}: ${d.summary}${
+            d.undone ? " (undone)" : ""
+          }`
+        )
+          .join("\n") || "no decisions yet",
+        log,
+      );
+      return 0;
+    }
+    if (command === "undo") {
+      const d = await lib.undo();
+      print(d ? `undone: ${d.kind}: ${d.summary}; ${HINT}` : "nothing to undo", d);
+      return 0;
+    }
+    let id: number;
+    if (command === "name") {
+      if (rest.length !== 2) return fail("name LIBRARY PERSON NAME");
+      id = await lib.name(rest[0], rest[1]);
+    } else if (command === "merge") {
+      if (rest.length < 2) return fail("merge LIBRARY PERSON OTHER...");
+      id = await lib.merge(rest[0], rest.slice(1));
+    } else if (command === "move") {
+      if (values.to === undefined) {
+        return fail("move LIBRARY FACE... --to PERSON|new [--name NAME]");
+      }
+      id = await lib.move(
+        faceIds(rest),
+        values.to === "new" ? null : values.to,
+        values.name ?? null,
+      );
+    } else if (command === "split") {
+      if (rest.length < 2) return fail("split LIBRARY PERSON FACE...");
+      id = await lib.split(rest[0], faceIds(rest.slice(1)));
+    } else if (command === "not-face") {
+      id = await lib.notAFace(faceIds(rest));
+    } else {
+      id = await lib.notThisPerson(faceIds(rest));
+    }
+    const d = (await lib.decisions()).find((x) => x.id === id)!;
+    print(`decision ${d.id}: ${d.summary}; ${HINT}`, d);
+    return 0;
+  } finally {
+    await lib.close();
+  }
+}
+
+/** Commands that read or change a library's people. */
+const DECISIONS = [
+  "people",
+  "faces",
+  "name",
+  "merge",
+  "move",
+  "split",
+  "not-face",
+  "not-person",
+  "undo",
+  "history",
+];
 
 /** The demo's photos: `demo/sample1.jpg` … `sample6.jpg` of this npm package (MIT). */
 const DEMO_PACKAGE = "@vladmandic/face-api";
@@ -561,6 +790,7 @@ export async function main(args: string[]): Promise<number> {
     if (command === "cluster-features") return await clusterFeaturesCommand(rest);
     if (command === "models") return await modelsCommand(rest);
     if (command === "demo") return await demoCommand(rest);
+    if (DECISIONS.includes(command)) return await decisionCommand(command, rest);
     return await photosCommand(args);
   } catch (e) {
     if (e instanceof InputError) {

@@ -68,6 +68,44 @@ export function defaultOutput(input: string): string {
 }
 
 /**
+ * Checks an output folder against its input: never the input, inside it, or above it.
+ *
+ * @param input The input folder.
+ * @param out The output folder (it may not exist yet).
+ * @returns Its real path and the names in it now.
+ * @throws {InputError} For an output folder inside the input or holding it, or unreadable.
+ *
+ * @example
+ * ```ts ignore
+ * const { entries } = await checkOutputFolder("photos", "photos_people");
+ * ```
+ */
+export async function checkOutputFolder(
+  input: string,
+  out: string,
+): Promise<{ real: string; entries: string[] }> {
+  const inReal = await realOrResolved(input), outReal = await realOrResolved(out);
+  if (outReal === inReal || outReal.startsWith(inReal + "/")) {
+    throw new InputError(
+      out,
+      `the output folder may not be the input folder or inside it (${input})`,
+    );
+  }
+  if (inReal.startsWith(outReal + "/")) {
+    throw new InputError(out, `the output folder may not contain the input folder (${input})`);
+  }
+  let entries: string[] = [];
+  try {
+    entries = (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new InputError(out, `cannot read: ${(e as Error).message}`);
+    }
+  }
+  return { real: outReal, entries };
+}
+
+/**
  * The folder name of a cluster: `person_001`… by size, `unclustered` for faces alone,
  * `not_faces` for faces below the quality gate (cluster -1).
  */
@@ -132,24 +170,7 @@ export class Archive {
    * @throws {InputError} For an output folder inside the input, or one not empty without force.
    */
   static async open(input: string, out: string, options: ArchiveOptions = {}): Promise<Archive> {
-    const inReal = await realOrResolved(input), outReal = await realOrResolved(out);
-    if (outReal === inReal || outReal.startsWith(inReal + "/")) {
-      throw new InputError(
-        out,
-        `the output folder may not be the input folder or inside it (${input})`,
-      );
-    }
-    if (inReal.startsWith(outReal + "/")) {
-      throw new InputError(out, `the output folder may not contain the input folder (${input})`);
-    }
-    let entries: string[] = [];
-    try {
-      entries = (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) {
-        throw new InputError(out, `cannot read: ${(e as Error).message}`);
-      }
-    }
+    const { real: outReal, entries } = await checkOutputFolder(input, out);
     if (entries.length > 0 && !options.force) {
       throw new InputError(out, "the output folder is not empty (use --force to write into it)");
     }

@@ -27,8 +27,20 @@ type DotsFn = (q: number, nq: number, c: number, nc: number, d: number, out: num
 export const ROW_BLOCK = 128;
 const BLOCK = ROW_BLOCK;
 
-/** The WebAssembly kernel with room for two blocks of rows and their tile of products. */
-class DotKernel {
+/**
+ * The WebAssembly kernel with room for two blocks of rows and their tile of products.
+ *
+ * @example
+ * ```ts
+ * import { DotKernel } from "./cpu_kernel.ts";
+ * const k = new DotKernel(2, 4);
+ * k.load(0, new Float32Array([1, 0]), 0, 1);
+ * k.load(1, new Float32Array([0.6, 0.8, 1, 0]), 0, 2);
+ * const { tile } = k.tile(1, 2);
+ * console.log(tile[0].toFixed(1), tile[1]); // "0.6" 1
+ * ```
+ */
+export class DotKernel {
   readonly d: number;
   readonly dPad: number;
   readonly block: number;
@@ -38,6 +50,10 @@ class DotKernel {
   #bOff: number;
   #tOff: number;
 
+  /**
+   * @param d Row length.
+   * @param block Rows per slot.
+   */
   constructor(d: number, block: number) {
     this.d = d;
     this.dPad = Math.ceil(d / 4) * 4;

@@ -9,21 +9,13 @@ import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import { clusterFeatures } from "../cluster/cluster_features.ts";
 import { FaceCache } from "../cache/face_cache.ts";
-import {
-  detectorKey,
-  type DetectorKind,
-  FaceDetector,
-  isYunetAvailable,
-} from "../detect/detector.ts";
+import { detectorKey, type DetectorKind } from "../detect/detector.ts";
 import { faceQuality } from "./quality.ts";
-import { YUNET } from "../detect/yunet.ts";
-import { fetchRemoteFile, modelCacheDir } from "../embed/download.ts";
-import { FaceEmbedder, fetchModelFiles } from "../embed/embedder.ts";
-import { type InferenceDevice, nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
+import type { InferenceDevice } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
 import { sha256Hex } from "../io/hash.ts";
-import { FacePool } from "./face_pool.ts";
-import { type PhotoFaces, photoFaces } from "./photo_faces.ts";
+import type { PhotoFaces } from "./photo_faces.ts";
+import { FaceEngine } from "./face_engine.ts";
 import { InputError } from "../errors.ts";
 import type { RgbImage } from "../image/types.ts";
 import type { KnnBackend } from "../knn/types.ts";
@@ -259,42 +251,20 @@ export async function clusterFolder(
     onImage: () => progress("scan", ++imagesFound, 0),
   });
   seconds.scan = took();
-  const inference = options.inference ?? ((await nativeInferenceAvailable()) ? "native" : "wasm");
+  const engine = await FaceEngine.start({
+    model,
+    inference: options.inference,
+    cacheDir: options.cacheDir,
+    detector: options.detector,
+    refine: options.refine,
+    flip: options.flip,
+    workers: options.workers,
+    photos: scan.images.length,
+  });
+  const detectorKind = engine.detector, refine = engine.refine;
   const flip = options.flip ?? false;
-  // WASM: a pool of face workers (one-thread sessions each); native (its own threads),
-  // WebGPU or workers = 0: here
-  const workers = inference !== "wasm"
-    ? 0
-    : Math.max(0, options.workers ?? navigator.hardwareConcurrency ?? 1);
-  const detectorKind = options.detector ??
-    ((await isYunetAvailable(options.cacheDir)) ? "yunet" : "ssd");
-  const refine = detectorKind === "yunet" && (options.refine ?? true);
   const crop = options.crop ?? false;
   const minQuality = options.minQuality ?? 0.5;
-  // a download is fetched (and checked) once, before any worker wants it
-  if (workers > 0) {
-    await fetchModelFiles(model, options.cacheDir);
-    if (detectorKind === "yunet") {
-      await fetchRemoteFile(YUNET.remote[0], options.cacheDir ?? modelCacheDir());
-    }
-  }
-  const pool = workers > 0
-    ? await FacePool.start(Math.min(workers, Math.max(1, scan.images.length)), model, {
-      cacheDir: options.cacheDir,
-      flip,
-      detector: detectorKind,
-      refine,
-    })
-    : null;
-  const [detector, embedder] = pool ? [null, null] : await Promise.all([
-    FaceDetector.load({
-      device: inference,
-      detector: detectorKind,
-      refine,
-      cacheDir: options.cacheDir,
-    }),
-    FaceEmbedder.load(model, { batch: 16, device: inference, cacheDir: options.cacheDir, flip }),
-  ]);
   const cache = options.faceCache
     ? new FaceCache(
       options.faceCache,
@@ -332,7 +302,7 @@ export async function clusterFolder(
   const flush = async () => {
     if (pendingChips === 0) return;
     const t = performance.now();
-    const { vectors, norms } = await embedder!.embedWithNorms(pending.flatMap((p) => p.chips));
+    const { vectors, norms } = await engine.embed(pending.flatMap((p) => p.chips));
     seconds.embed += (performance.now() - t) / 1000;
     let row = 0;
     for (const p of pending) {
@@ -379,9 +349,7 @@ export async function clusterFolder(
       minFaceSize: options.minFaceSize,
       crop,
       cached: hit,
-      // on this thread, chips are embedded in batches across photos (below); workers embed
-      embed: vectors === null && pool !== null,
-      chips: wantChips || (vectors === null && pool === null),
+      chips: wantChips,
     };
     try {
       const r = hit && vectors && !(wantChips && hit.faces.length)
@@ -392,9 +360,8 @@ export async function clusterFolder(
           chips: [],
           seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
         }
-        : pool
-        ? await pool.run(bytes, entry.relative, photoOptions)
-        : await photoFaces(bytes, entry.relative, detector!, embedder!, photoOptions);
+        : await engine.photo(bytes, entry.relative, photoOptions);
+      // on this thread, chips are embedded in batches across photos (below); workers embed
       if (stored) {
         r.vectors = stored.vectors;
         r.norms = stored.norms;
@@ -407,10 +374,8 @@ export async function clusterFolder(
   };
 
   try {
-    // photos in flight: a few per worker, so that memory stays bounded (a few photos' pixels)
-    // (with native sessions, which run calls side by side, a second photo is read, decoded and
-    // detected while the first is; WebGPU and WASM sessions take one call at a time)
-    const window = pool ? 2 * pool.size : inference === "native" ? 2 : 1;
+    // photos in flight: a few, so that memory stays bounded (a few photos' pixels)
+    const window = engine.window;
     const inFlight = new Map<number, Promise<Outcome>>();
     let next = 0;
     for (let i = 0; i < scan.images.length; i++) {
@@ -474,7 +439,7 @@ export async function clusterFolder(
     await flush();
     progress("faces", scan.images.length, scan.images.length, faceStages());
   } finally {
-    await Promise.all([detector?.release(), embedder?.release(), pool?.close()]);
+    await engine.close();
   }
   pickLabeledFaces(faces, photoOf, minQuality, centralFace);
   lap = performance.now();

@@ -27,6 +27,8 @@ export interface ReportFiles {
   contactSheets: string[];
   /** `overview.png`, or null when there are no people. */
   overview: string | null;
+  /** Per contact sheet, a digest of the faces on it (give it back to skip unchanged sheets). */
+  sheetDigests: Record<string, string>;
 }
 
 /** Faces on one contact sheet at most. */
@@ -51,6 +53,7 @@ export async function writeReport(
   out: string,
   data: ReportData,
   onProgress?: (done: number, total: number) => void,
+  previous: Record<string, string> = {},
 ): Promise<ReportFiles> {
   const { people } = groupFaces(data);
   const crop = async (f: ReportFace): Promise<RgbImage | null> => {
@@ -62,17 +65,28 @@ export async function writeReport(
     }
   };
   const sheets: string[] = [];
+  const sheetDigests: Record<string, string> = {};
   const representatives: RgbImage[] = [];
   for (let i = 0; i < people.length; i++) {
     const c = people[i];
     const faces = c.faces.slice(0, SHEET_FACES);
-    const chips = (await Promise.all(faces.map(crop))).filter((x): x is RgbImage => x !== null);
+    const rel = `${c.folder}/contact_sheet.png`;
+    const digest = faces.map((f) => f.id).join(",");
     onProgress?.(i + 1, people.length);
+    if (previous[rel] === digest && await isFile(`${out}/${rel}`)) {
+      // the same faces as the sheet there: only the representative is read
+      const first = await crop(faces[0]);
+      if (first) representatives.push(first);
+      sheets.push(rel);
+      sheetDigests[rel] = digest;
+      continue;
+    }
+    const chips = (await Promise.all(faces.map(crop))).filter((x): x is RgbImage => x !== null);
     if (chips.length === 0) continue;
     representatives.push(chips[0]);
-    const rel = `${c.folder}/contact_sheet.png`;
     await writeFileAtomic(`${out}/${rel}`, await encodePng(contactSheet(chips)));
     sheets.push(rel);
+    sheetDigests[rel] = digest;
   }
   let overview: string | null = null;
   if (representatives.length) {
@@ -83,5 +97,13 @@ export async function writeReport(
     );
   }
   await writeFileAtomic(`${out}/report.html`, renderReport(data));
-  return { html: "report.html", contactSheets: sheets, overview };
+  return { html: "report.html", contactSheets: sheets, overview, sheetDigests };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
 }

@@ -18,6 +18,8 @@ export interface ScannedImage {
   format: ImageFormat;
   /** Size in bytes. */
   size: number;
+  /** Last modification, ms since the epoch (0 where the file system does not say). */
+  mtime: number;
   /**
    * The first folder below the root: the person, when the input is labeled (one subfolder
    * per person); null for files directly in the root.
@@ -73,6 +75,27 @@ async function head(path: string, n: number): Promise<Uint8Array> {
   }
 }
 
+/** Entries of one folder looked at at once (each may hold a file open). */
+const LOOKS_AT_ONCE = 32;
+
+/** A folder entry looked at: its stat (following links) and, for a file, its first bytes. */
+async function look(
+  path: string,
+): Promise<{ info: Deno.FileInfo; head: Uint8Array | null } | { error: string; stat: boolean }> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path); // follows symlinks
+  } catch (e) {
+    return { error: `cannot read: ${(e as Error).message}`, stat: true };
+  }
+  if (!info.isFile) return { info, head: null };
+  try {
+    return { info, head: await head(path, 16) };
+  } catch (e) {
+    return { error: `cannot read: ${(e as Error).message}`, stat: false };
+  }
+}
+
 /**
  * Walks `root` and returns its images.
  *
@@ -110,20 +133,27 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
+    entries = entries.filter((e) => !e.name.startsWith("."));
+    // the entries of a folder are looked at side by side, then taken in order
+    const looks: Awaited<ReturnType<typeof look>>[] = new Array(entries.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < entries.length) {
+        const i = next++;
+        looks[i] = await look(`${dir}/${entries[i].name}`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOOKS_AT_ONCE, entries.length) }, lane));
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i], look = looks[i];
       const path = `${dir}/${entry.name}`;
       const relative = rel ? `${rel}/${entry.name}` : entry.name;
-      let info: Deno.FileInfo;
-      try {
-        info = await Deno.stat(path); // follows symlinks
-      } catch (e) {
-        const problem = entry.isSymlink
-          ? "broken symbolic link"
-          : `cannot read: ${(e as Error).message}`;
+      if ("error" in look) {
+        const problem = look.stat && entry.isSymlink ? "broken symbolic link" : look.error;
         skipped.push({ path, problem });
         continue;
       }
+      const info = look.info;
       if (info.isDirectory) {
         const r = await realPath(path);
         if (!r) {
@@ -142,16 +172,9 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         skipped.push({ path, problem: "not a regular file" });
         continue;
       }
-      let bytes: Uint8Array;
-      try {
-        bytes = await head(path, 16);
-      } catch (e) {
-        skipped.push({ path, problem: `cannot read: ${(e as Error).message}` });
-        continue;
-      }
-      const format = sniffFormat(bytes);
+      const format = sniffFormat(look.head!);
       if (!format) {
-        skipped.push({ path, problem: bytes.length === 0 ? "empty file" : "not an image" });
+        skipped.push({ path, problem: look.head!.length === 0 ? "empty file" : "not an image" });
         continue;
       }
       const slash = relative.indexOf("/");
@@ -160,6 +183,7 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         relative,
         format,
         size: info.size,
+        mtime: info.mtime?.getTime() ?? 0,
         label: slash >= 0 ? relative.slice(0, slash) : null,
       };
       images.push(image);

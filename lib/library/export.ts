@@ -1,0 +1,438 @@
+/**
+ * The library's output folder, kept in step with the people: one folder per person (named
+ * by the person's name, else `person_<id>`), `unclustered/`, `not_faces/`, the manifest
+ * `clusters.json`, `embeddings.npy` and the report. It is updated in place: files the
+ * library wrote and that are no longer wanted are moved to where they are wanted now or
+ * removed; a file the user put there or changed is never touched; the input is only read.
+ *
+ * @module
+ */
+
+import { encodeNpy } from "../io/npy.ts";
+import { sha256Hex } from "../io/hash.ts";
+import { writeAtomically, writeFileAtomic } from "../io/atomic.ts";
+import { NOT_FACES, type ReportData } from "../report/report_html.ts";
+import { writeReport } from "../report/write_report.ts";
+import type { FaceView, Library } from "./library.ts";
+import type { OutputFile } from "./store.ts";
+
+/** How photos are put into the person folders. */
+export type PlaceMode = "copy" | "hard" | "symbolic";
+
+/** Options of {@link exportLibrary}. */
+export interface ExportOptions {
+  /** Photos as copies (default), hard links or symbolic links. */
+  link?: PlaceMode;
+  /** More manifest fields (timings, what the run changed). */
+  extra?: Record<string, unknown>;
+  /** Progress of placing files. */
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** What {@link exportLibrary} did. */
+export interface ExportSummary {
+  /** The output folder. */
+  out: string;
+  /** `report.html`. */
+  report: string;
+  /** Person folders. */
+  people: number;
+  /** Faces alone. */
+  unclustered: number;
+  /** Faces that are not faces (gated or marked). */
+  notFaces: number;
+  /** Files written now. */
+  written: number;
+  /** Files moved (a person renamed, a face moved). */
+  moved: number;
+  /** Files removed (no longer wanted, unchanged since written). */
+  removed: number;
+  /** Files left alone because the user changed them or put them there. */
+  userFiles: string[];
+}
+
+/** A folder name from a person's name: no separators, no leading dots. */
+function safeName(name: string): string {
+  return name.replace(/[\u0000-\u001f/\\:*?"<>|]/g, "_").replace(/^[.\s]+|[.\s]+$/g, "") || "_";
+}
+
+/** The folder of each face: person folders by name or id, `unclustered`, `not_faces`. */
+function folders(
+  faces: FaceView[],
+  people: { id: number; name: string | null }[],
+  minQuality: number,
+): Map<number, string> {
+  const byPerson = new Map<number, string>();
+  const used = new Set(["unclustered", NOT_FACES].map((s) => s.toLowerCase()));
+  for (const p of people) {
+    let f = p.name ? safeName(p.name) : `person_${String(p.id).padStart(3, "0")}`;
+    if (used.has(f.toLowerCase()) || /^person_\d+$/.test(f) && p.name) f = `${f} (${p.id})`;
+    used.add(f.toLowerCase());
+    byPerson.set(p.id, f);
+  }
+  return new Map(faces.map((f) => [
+    f.id,
+    f.personId !== null
+      ? byPerson.get(f.personId)!
+      : f.notFace || f.quality < minQuality
+      ? NOT_FACES
+      : "unclustered",
+  ]));
+}
+
+/** `lstat`, or null for nothing there (sync: thousands of these per run). */
+function lstat(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+const record = (out: string, path: string): OutputFile => {
+  const info = Deno.lstatSync(`${out}/${path}`);
+  return { path, size: info.size, mtime: info.mtime?.getTime() ?? 0 };
+};
+
+/** A file the output should hold: a photo (its input path) or a face crop (its id). */
+interface Want {
+  photo?: string;
+  face?: number;
+}
+
+/**
+ * Writes or updates the output folder of a library.
+ *
+ * @param lib The library.
+ * @param input The input folder (photos are read from it).
+ * @param out The output folder.
+ * @param options Link mode, manifest fields, progress.
+ * @returns What changed in the folder.
+ *
+ * @example
+ * ```ts ignore
+ * const s = await exportLibrary(lib, "photos", "photos_people");
+ * console.log(s.people, s.written, s.moved, s.removed);
+ * ```
+ */
+export async function exportLibrary(
+  lib: Library,
+  input: string,
+  out: string,
+  options: ExportOptions = {},
+): Promise<ExportSummary> {
+  const store = lib.store;
+  const faces = await lib.faces();
+  const people = await lib.people();
+  const minQuality = Number(await store.setting("min_quality") ?? "0.5");
+  const folderOf = folders(faces, people, minQuality);
+  const photos = new Map((await lib.photos()).map((p) => [p.id, p]));
+  const wants = new Map<string, Want>();
+  for (const f of faces) {
+    const folder = folderOf.get(f.id)!;
+    wants.set(`${folder}/${f.file.replaceAll("/", "__")}`, { photo: f.file });
+    wants.set(`${folder}/faces/face_${String(f.id).padStart(6, "0")}.png`, { face: f.id });
+  }
+  const summary: ExportSummary = {
+    out,
+    report: `${out}/report.html`,
+    people: people.length,
+    unclustered: [...folderOf.values()].filter((v) => v === "unclustered").length,
+    notFaces: [...folderOf.values()].filter((v) => v === NOT_FACES).length,
+    written: 0,
+    moved: 0,
+    removed: 0,
+    userFiles: [],
+  };
+  const owned = new Map((await store.outputs(out)).map((o) => [o.path, o]));
+  const forget: string[] = [];
+  const ours = (path: string): boolean => {
+    const o = owned.get(path), info = lstat(`${out}/${path}`);
+    return !!o && !!info && info.size === o.size && (info.mtime?.getTime() ?? 0) === o.mtime;
+  };
+  // files of ours no longer wanted where they are: by what they hold, to move or remove
+  const spare = new Map<string, string[]>();
+  const keyOf = (w: Want) => (w.photo !== undefined ? `p:${w.photo}` : `f:${w.face}`);
+  const isReport = (p: string) => !p.includes("/") || p.endsWith("/contact_sheet.png");
+  for (const [path] of owned) {
+    if (wants.has(path) || isReport(path)) continue;
+    if (!(ours(path))) {
+      forget.push(path);
+      if (lstat(`${out}/${path}`)) summary.userFiles.push(path);
+      continue;
+    }
+    const m = /^(.*)\/faces\/face_0*(\d+)\.png$/.exec(path);
+    const key = m ? `f:${m[2]}` : `p:${path.slice(path.indexOf("/") + 1).replaceAll("__", "/")}`;
+    spare.set(key, [...(spare.get(key) ?? []), path]);
+  }
+  const written: OutputFile[] = [];
+  const emptied = new Set<string>(); // person folders that may be left empty
+  let done = 0;
+  for (const [path, want] of wants) {
+    options.onProgress?.("write", done++, wants.size);
+    const info = lstat(`${out}/${path}`);
+    if (info && owned.has(path)) {
+      if (ours(path)) continue;
+      summary.userFiles.push(path); // changed since we wrote it: the user's now
+      forget.push(path);
+      continue;
+    }
+    const dir = `${out}/${path.slice(0, path.lastIndexOf("/"))}`;
+    await Deno.mkdir(dir, { recursive: true });
+    const chip = want.face !== undefined ? await store.chip(want.face) : null;
+    if (info) {
+      // not recorded: written by a run stopped before it recorded it, if it is the same file
+      const size = chip ? chip.length : (await Deno.stat(`${input}/${want.photo}`)).size;
+      if (info.size === size || (options.link === "symbolic" && info.isSymlink)) {
+        written.push(record(out, path));
+      } else summary.userFiles.push(path);
+      continue;
+    }
+    const from = spare.get(keyOf(want))?.pop();
+    if (from) {
+      await Deno.rename(`${out}/${from}`, `${out}/${path}`);
+      forget.push(from);
+      emptied.add(from.slice(0, from.indexOf("/")));
+      summary.moved++;
+    } else if (want.face !== undefined) {
+      if (!chip) continue;
+      await writeFileAtomic(`${out}/${path}`, chip);
+      summary.written++;
+    } else {
+      await place(`${input}/${want.photo}`, `${out}/${path}`, options.link ?? "copy");
+      summary.written++;
+    }
+    written.push(record(out, path));
+  }
+  for (const paths of spare.values()) {
+    for (const p of paths) {
+      await Deno.remove(`${out}/${p}`).catch(() => {});
+      forget.push(p);
+      summary.removed++;
+      emptied.add(p.slice(0, p.indexOf("/")));
+    }
+  }
+  await store.putOutputs(out, written, forget);
+  const reportFiles = await writeManifestAndReport(lib, out, faces, folderOf, options);
+  // report files of ours no longer made (a person's contact sheet in a folder now gone)
+  const stale: string[] = [];
+  for (const [path] of owned) {
+    if (!isReport(path) || reportFiles.has(path) || !(ours(path))) continue;
+    await Deno.remove(`${out}/${path}`).catch(() => {});
+    stale.push(path);
+    emptied.add(path.slice(0, path.indexOf("/")));
+  }
+  await store.putOutputs(
+    out,
+    [...reportFiles].map((p) => record(out, p)),
+    stale,
+  );
+  // folders left empty by removals (never one holding a file of the user's)
+  for (const dir of emptied) {
+    await Deno.remove(`${out}/${dir}/faces`).catch(() => {});
+    await Deno.remove(`${out}/${dir}`).catch(() => {});
+  }
+  options.onProgress?.("write", wants.size, wants.size);
+  return summary;
+}
+
+async function place(src: string, dst: string, link: PlaceMode): Promise<void> {
+  await writeAtomically(dst, async (tmp) => {
+    if (link === "hard") await Deno.link(src, tmp);
+    else if (link === "symbolic") await Deno.symlink(await Deno.realPath(src), tmp);
+    else await Deno.copyFile(src, tmp);
+  });
+}
+
+/**
+ * `clusters.json`, `embeddings.npy` and the report (contact sheets, overview, page); the
+ * report only when what it shows changed.
+ *
+ * @returns The files of the report and manifest, relative to `out`.
+ */
+async function writeManifestAndReport(
+  lib: Library,
+  out: string,
+  faces: FaceView[],
+  folderOf: Map<number, string>,
+  options: ExportOptions,
+): Promise<Set<string>> {
+  const store = lib.store;
+  const people = await lib.people();
+  const rank = new Map(people.map((p, i) => [p.id, i]));
+  const photos = await lib.photos();
+  const evaluation = await lib.evaluation();
+  const model = await lib.model();
+  const dims = Number(await store.setting("model_dims") ?? "0");
+  let alone = people.length;
+  const faceRows = faces.map((f) => ({
+    id: f.id,
+    file: f.file,
+    box: f.box,
+    points: f.points,
+    score: f.score,
+    source: f.source,
+    quality: f.quality,
+    norm: Number.isFinite(f.norm) ? f.norm : null,
+    cluster: f.personId !== null
+      ? rank.get(f.personId)!
+      : folderOf.get(f.id) === NOT_FACES
+      ? -1
+      : alone++,
+    person: f.personId,
+    pinned: f.pinned,
+    not_face: f.notFace,
+    folder: folderOf.get(f.id)!,
+    similarity: f.similarity,
+    ...(f.label !== null ? { label: f.label } : {}),
+  }));
+  const clusters: {
+    id: number;
+    person: number | null;
+    name: string | null;
+    size: number;
+    pinned: number;
+    folder: string;
+  }[] = people.map((p, i) => ({
+    id: i,
+    person: p.id,
+    name: p.name,
+    size: p.faces,
+    pinned: p.pinned,
+    folder: folderOf.get(p.representative)!,
+  }));
+  for (const f of faceRows) {
+    if (f.person === null && f.cluster >= 0) {
+      clusters.push({
+        id: f.cluster,
+        person: null,
+        name: null,
+        size: 1,
+        pinned: 0,
+        folder: f.folder,
+      });
+    }
+  }
+  const failed = photos.filter((p) => p.status === "failed").map((p) => ({
+    file: p.path,
+    error: p.error ?? "",
+  }));
+  const lastRun = JSON.parse(await store.setting("last_run") ?? "{}");
+  const manifest = {
+    version: 2,
+    library: store.location,
+    input: await store.setting("input"),
+    model: { name: await store.setting("model_name"), dims },
+    k: lastRun.settings?.k ?? 80,
+    min_sim: lastRun.settings?.minSim ?? model?.minSim ?? 0,
+    photos: photos.length,
+    faces: faceRows,
+    clusters,
+    people: people.map((p) => ({
+      id: p.id,
+      name: p.name,
+      folder: folderOf.get(p.representative),
+      faces: p.faces,
+      pinned: p.pinned,
+      photos: p.photos,
+    })),
+    accounting: {
+      with_faces: photos.filter((p) => p.status === "faces").length,
+      without_faces: photos.filter((p) => p.status === "no_face").length,
+      failed: failed.length,
+    },
+    quality_gate: {
+      min_quality: Number(await store.setting("min_quality") ?? "0.5"),
+      not_faces: faceRows.filter((f) => f.folder === NOT_FACES).length,
+    },
+    ...(evaluation
+      ? {
+        evaluation: {
+          photos: evaluation.photos,
+          faces: evaluation.faces,
+          coverage: evaluation.coverage,
+        },
+      }
+      : {}),
+    decisions: (await store.decisions()).map((d) => ({
+      id: d.id,
+      at: d.at,
+      kind: d.kind,
+      summary: d.summary,
+      undone: d.undone,
+    })),
+    failed,
+    without_faces: photos.filter((p) => p.status === "no_face").map((p) => p.path),
+    skipped: lastRun.skipped ?? [],
+    embeddings: { file: "embeddings.npy", rows: "faces[] order" },
+    ...options.extra,
+  };
+  const files = new Set(["clusters.json", "embeddings.npy", "report.html"]);
+  const volatile = {
+    ...manifest,
+    ...Object.fromEntries(Object.keys(options.extra ?? {}).map((k) => [k, null])),
+  };
+  const digest = await sha256Hex(new TextEncoder().encode(JSON.stringify(volatile)));
+  await writeFileAtomic(`${out}/clusters.json`, JSON.stringify(manifest, null, 1) + "\n");
+  const key = `report_digest:${out}`;
+  const previous = JSON.parse(await store.setting(key) ?? "null") as
+    | { digest: string; files: string[]; sheets?: Record<string, string> }
+    | null;
+  let reportFiles: string[];
+  const exists = async (p: string) => (lstat(`${out}/${p}`)) !== null;
+  if (
+    previous?.digest === digest && (await Promise.all(previous.files.map(exists))).every(Boolean)
+  ) {
+    reportFiles = previous.files;
+  } else {
+    const vectors = await store.vectors(faces.map((f) => f.id), dims);
+    await writeFileAtomic(
+      `${out}/embeddings.npy`,
+      encodeNpy({ rows: faces.length, cols: dims, data: vectors }),
+    );
+    const r = await writeReport(
+      out,
+      manifest as unknown as ReportData,
+      (d, t) => options.onProgress?.("report", d, t),
+      previous?.sheets ?? {},
+    );
+    reportFiles = [...r.contactSheets, ...(r.overview ? [r.overview] : [])];
+    await store.setSetting(
+      key,
+      JSON.stringify({ digest, files: reportFiles, sheets: r.sheetDigests }),
+    );
+  }
+  for (const f of reportFiles) files.add(f);
+  return files;
+}
+
+/**
+ * Removes every file the library wrote into `out` that is unchanged since (the user's files
+ * stay), and the folders that leaves empty; used before a library is set aside.
+ *
+ * @param lib The library.
+ * @param out The output folder.
+ * @returns How many files were removed.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(await cleanOutputs(lib, "photos_people"));
+ * ```
+ */
+export async function cleanOutputs(lib: Library, out: string): Promise<number> {
+  const owned = await lib.store.outputs(out);
+  const dirs = new Set<string>();
+  let removed = 0;
+  for (const o of owned) {
+    const info = lstat(`${out}/${o.path}`);
+    if (!info || info.size !== o.size || (info.mtime?.getTime() ?? 0) !== o.mtime) continue;
+    await Deno.remove(`${out}/${o.path}`).catch(() => {});
+    removed++;
+    for (let p = o.path; p.includes("/");) dirs.add(p = p.slice(0, p.lastIndexOf("/")));
+  }
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    await Deno.remove(`${out}/${d}`).catch(() => {});
+  }
+  await lib.store.putOutputs(out, [], owned.map((o) => o.path));
+  return removed;
+}

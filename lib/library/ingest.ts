@@ -1,0 +1,289 @@
+/**
+ * The faces stage of the library: scan the input, compare with the stored photos (size and
+ * mtime, then sha256), forget photos that disappeared, follow photos that moved, and find,
+ * embed and store the faces of new and changed photos, a few photos per transaction, so that
+ * a run stopped at any moment keeps every photo it stored and redoes only the rest.
+ *
+ * @module
+ */
+
+import { fivePoints } from "../align/templates.ts";
+import { encodePng } from "../image/encode_png.ts";
+import { InputError } from "../errors.ts";
+import { sha256Hex } from "../io/hash.ts";
+import type { EmbeddingModel } from "../embed/models.ts";
+import type { FaceEngine } from "../pipeline/face_engine.ts";
+import { faceQuality } from "../pipeline/quality.ts";
+import { scanFolder, type ScannedImage, type ScanProblem } from "../scan/scan.ts";
+import type { LibraryStore, NewFace, StoredPhoto } from "./store.ts";
+import type { PhotoFaces } from "../pipeline/photo_faces.ts";
+
+/** Photos stored per transaction. */
+const COMMIT_PHOTOS = 16;
+/** Chips embedded per call on this thread. */
+const EMBED_BATCH = 32;
+
+/** What {@link scanChanges} found. */
+export interface ScanChanges {
+  /** Every image in the input now. */
+  images: ScannedImage[];
+  /** Entries the scan skipped. */
+  skipped: ScanProblem[];
+  /** Images whose size or mtime differ from the stored photo, or that are not stored. */
+  candidates: ScannedImage[];
+  /** Stored photos no longer in the input. */
+  gone: StoredPhoto[];
+}
+
+/**
+ * Scans `input` and compares it with the library's photos.
+ *
+ * @param store The library.
+ * @param input The input folder.
+ * @param exclude Folders left out (the output folder).
+ * @returns The images, and what changed.
+ *
+ * @example
+ * ```ts ignore
+ * const c = await scanChanges(store, "photos", ["photos_people"]);
+ * console.log(c.candidates.length, c.gone.length);
+ * ```
+ */
+export async function scanChanges(
+  store: LibraryStore,
+  input: string,
+  exclude: string[],
+): Promise<ScanChanges> {
+  const scan = await scanFolder(input, { exclude });
+  const stored = new Map((await store.photos()).map((p) => [p.path, p]));
+  const here = new Set(scan.images.map((i) => i.relative));
+  const candidates = scan.images.filter((i) => {
+    const s = stored.get(i.relative);
+    return !s || s.size !== i.size || s.mtime !== i.mtime;
+  });
+  const gone = [...stored.values()].filter((p) => !here.has(p.path));
+  return { images: scan.images, skipped: scan.skipped, candidates, gone };
+}
+
+/** Options of {@link ingest}. */
+export interface IngestOptions {
+  /** The model (for the quality's norm range). */
+  model: EmbeddingModel;
+  /** Images with more pixels are refused before decoding. */
+  maxPixels?: number;
+  /** Smallest detector score kept. */
+  minConfidence?: number;
+  /** Smallest face side. */
+  minFaceSize?: number;
+  /** Crop mode. */
+  crop?: boolean;
+  /** Progress: photos done of those to do. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops the run (what was stored stays). */
+  signal?: AbortSignal;
+}
+
+/** What {@link ingest} did. */
+export interface IngestSummary {
+  /** Photos whose faces were found now. */
+  added: number;
+  /** Of those, photos that replaced a changed file at the same path. */
+  changed: number;
+  /** Photos only touched (same bytes) or moved (same bytes, new path). */
+  touched: number;
+  /** Stored photos forgotten (no longer in the input). */
+  removed: number;
+  /** Photos that failed now (stored as failed, with the reason). */
+  failed: { file: string; error: string }[];
+  /** Seconds in decode, detect, align, embed (thread seconds with workers). */
+  seconds: { decode: number; detect: number; align: number; embed: number };
+}
+
+/** A photo worked on, waiting for its vectors or its commit. */
+interface Done {
+  photo: Omit<StoredPhoto, "id">;
+  faces: NewFace[];
+  chips: PhotoFaces["chips"];
+  deferred: boolean;
+}
+
+/**
+ * Brings the library's photos and faces up to date with `changes`.
+ *
+ * @param store The library.
+ * @param input The input folder.
+ * @param changes From {@link scanChanges}.
+ * @param engine The face models (only used when a photo needs them).
+ * @param options Limits, progress.
+ * @returns What changed.
+ *
+ * @example
+ * ```ts ignore
+ * const summary = await ingest(store, "photos", changes, () => FaceEngine.start(...), { model });
+ * ```
+ */
+export async function ingest(
+  store: LibraryStore,
+  input: string,
+  changes: ScanChanges,
+  engine: () => Promise<FaceEngine>,
+  options: IngestOptions,
+): Promise<IngestSummary> {
+  const summary: IngestSummary = {
+    added: 0,
+    changed: 0,
+    touched: 0,
+    removed: 0,
+    failed: [],
+    seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
+  };
+  const stored = new Map((await store.photos()).map((p) => [p.path, p]));
+  const goneBySha = new Map(changes.gone.map((p) => [p.sha256, p]));
+  // same bytes at the same path (touched) or at a new one (moved): no work, ids kept
+  const todo: { image: ScannedImage; sha: string }[] = [];
+  for (const image of changes.candidates) {
+    options.signal?.throwIfAborted();
+    let sha: string;
+    try {
+      sha = await sha256Hex(await Deno.readFile(image.path));
+    } catch (e) {
+      summary.failed.push({ file: image.relative, error: `cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    const same = stored.get(image.relative);
+    const moved = goneBySha.get(sha);
+    if (same?.sha256 === sha) {
+      await store.movePhoto(same.id, image.relative, image.size, image.mtime);
+      summary.touched++;
+    } else if (moved) {
+      await store.movePhoto(moved.id, image.relative, image.size, image.mtime);
+      goneBySha.delete(sha);
+      summary.touched++;
+    } else {
+      if (same) summary.changed++;
+      todo.push({ image, sha });
+    }
+  }
+  const gone = [...goneBySha.values()];
+  await store.removePhotos(gone.map((p) => p.id));
+  summary.removed = gone.length;
+  if (todo.length === 0) return summary;
+  const eng = await engine();
+  const ready: Done[] = [];
+  const commit = async () => {
+    await store.putPhotos(ready.map((d) => ({ photo: d.photo, faces: d.faces })));
+    ready.length = 0;
+  };
+  let waiting: Done[] = [], waitingChips = 0;
+  const embedWaiting = async () => {
+    if (waitingChips === 0) return;
+    const t = performance.now();
+    const { vectors, norms } = await eng.embed(waiting.flatMap((d) => d.chips));
+    summary.seconds.embed += (performance.now() - t) / 1000;
+    let row = 0;
+    for (const d of waiting) {
+      if (d.deferred) {
+        for (const f of d.faces) setVector(f, vectors, norms, row++, options.model);
+      }
+      ready.push(d);
+    }
+    waiting = [];
+    waitingChips = 0;
+  };
+  const work = async (i: number): Promise<Done> => {
+    const { image, sha } = todo[i];
+    const photo = {
+      path: image.relative,
+      size: image.size,
+      mtime: image.mtime,
+      sha256: sha,
+      width: 0,
+      height: 0,
+      status: "failed" as StoredPhoto["status"],
+      error: null as string | null,
+    };
+    let r: PhotoFaces & { deferred: boolean };
+    try {
+      r = await eng.photo(await Deno.readFile(image.path), image.relative, {
+        maxPixels: options.maxPixels,
+        minConfidence: options.minConfidence,
+        minFaceSize: options.minFaceSize,
+        crop: options.crop,
+        chips: true,
+      });
+    } catch (e) {
+      if (!(e instanceof InputError) && !(e instanceof Deno.errors.NotFound)) throw e;
+      photo.error = e instanceof InputError ? e.problem : `cannot read: ${e.message}`;
+      return { photo, faces: [], chips: [], deferred: false };
+    }
+    for (const k of ["decode", "detect", "align", "embed"] as const) {
+      summary.seconds[k] += r.seconds[k];
+    }
+    photo.width = r.width;
+    photo.height = r.height;
+    photo.status = r.faces.length ? "faces" : "no_face";
+    const chips = await Promise.all(r.chips.map((c) => encodePng(c)));
+    const faces: NewFace[] = r.faces.map((f, j) => ({
+      box: f.box,
+      landmarks: f.landmarks,
+      points: fivePoints(f.landmarks),
+      score: f.score,
+      source: f.source ?? "detected",
+      quality: 0,
+      norm: NaN,
+      vector: new Float32Array(0),
+      chip: chips[j] ?? null,
+    }));
+    if (!r.deferred) faces.forEach((f, j) => setVector(f, r.vectors, r.norms, j, options.model));
+    return { photo, faces, chips: r.deferred ? r.chips : [], deferred: r.deferred };
+  };
+  try {
+    const inFlight = new Map<number, Promise<Done>>();
+    let next = 0;
+    for (let i = 0; i < todo.length; i++) {
+      options.signal?.throwIfAborted();
+      while (next < todo.length && next < i + eng.window) {
+        const p = work(next);
+        p.catch(() => {}); // awaited in order below
+        inFlight.set(next++, p);
+      }
+      options.onProgress?.(i, todo.length);
+      const d = await inFlight.get(i)!;
+      inFlight.delete(i);
+      if (d.photo.status === "failed") {
+        summary.failed.push({ file: d.photo.path, error: d.photo.error! });
+      } else summary.added++;
+      if (d.deferred) {
+        waiting.push(d);
+        waitingChips += d.faces.length;
+        if (waitingChips >= EMBED_BATCH) await embedWaiting();
+      } else if (waiting.length) waiting.push(d); // keeps the order of commits
+      else ready.push(d);
+      if (ready.length >= COMMIT_PHOTOS) await commit();
+    }
+    await embedWaiting();
+    await commit();
+    options.onProgress?.(todo.length, todo.length);
+  } finally {
+    await eng.close();
+  }
+  return summary;
+}
+
+function setVector(
+  f: NewFace,
+  vectors: Float32Array,
+  norms: Float32Array,
+  row: number,
+  model: EmbeddingModel,
+): void {
+  f.vector = vectors.slice(row * model.dims, (row + 1) * model.dims);
+  f.norm = norms[row] ?? NaN;
+  f.quality = faceQuality({
+    box: f.box,
+    points: f.points,
+    norm: f.norm,
+    normRange: model.normRange ?? null,
+    whole: f.source === "whole",
+  });
+}

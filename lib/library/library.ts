@@ -1,0 +1,613 @@
+/**
+ * A photo library that remembers: the stages (scan → faces → kNN → people) over one store,
+ * so that a re-run works only on what changed, person ids stay, and the user's decisions
+ * (names, merges, moves, splits, not a face, not this person) constrain every clustering.
+ *
+ * @module
+ */
+
+import { detectorKey, type DetectorKind } from "../detect/detector.ts";
+import { type InferenceDevice } from "../embed/onnx_runtime.ts";
+import { DLIB_RESNET, type EmbeddingModel, modelKey, MODELS } from "../embed/models.ts";
+import { InputError } from "../errors.ts";
+import type { KnnBackend } from "../knn/types.ts";
+import { type ClusteringMetrics, evaluate } from "../metrics/metrics.ts";
+import { FaceEngine } from "../pipeline/face_engine.ts";
+import type { ScanProblem } from "../scan/scan.ts";
+import { ingest, type IngestSummary, scanChanges } from "./ingest.ts";
+import { recluster, type ReclusterSummary } from "./recluster.ts";
+import { SqliteStore } from "./sqlite_store.ts";
+import type {
+  Assignment,
+  Box,
+  Decision,
+  Edit,
+  LibraryStore,
+  StoredFace,
+  StoredPerson,
+  StoredPhoto,
+} from "./store.ts";
+
+/** Options of {@link Library.update}. */
+export interface UpdateOptions {
+  /** The embedding model. @default the library's, else DLIB_RESNET */
+  model?: EmbeddingModel;
+  /** The detector. @default the library's, else "yunet" when cached, else "ssd" */
+  detector?: DetectorKind;
+  /** YuNet's faces aligned on 68 points. @default true */
+  refine?: boolean;
+  /** Crop mode. @default false */
+  crop?: boolean;
+  /** Quality gate. @default 0.5 */
+  minQuality?: number;
+  /** Link threshold. @default the model's */
+  minSim?: number;
+  /** Neighbours per face. @default 80 */
+  k?: number;
+  /** Smallest detector score kept. */
+  minConfidence?: number;
+  /** Smallest face side. @default 20 */
+  minFaceSize?: number;
+  /** Images with more pixels are refused before decoding. */
+  maxPixels?: number;
+  /** Execution provider of the face models. */
+  inference?: InferenceDevice;
+  /** Model cache. */
+  cacheDir?: string;
+  /** Full kNN searches. */
+  knn?: KnnBackend;
+  /** Face workers (WASM). */
+  workers?: number;
+  /** Folders left out of the scan (the output folder). */
+  exclude?: string[];
+  /** Progress per stage. */
+  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Stops the run; what was stored stays, and the next run goes on from there. */
+  signal?: AbortSignal;
+}
+
+/** What {@link Library.update} did. */
+export interface UpdateSummary {
+  /** The input folder. */
+  input: string;
+  /** Images in the input. */
+  photos: number;
+  /** Entries the scan skipped. */
+  skipped: ScanProblem[];
+  /** The faces stage. */
+  faces: IngestSummary;
+  /** The people stage. */
+  people: ReclusterSummary;
+  /** Model, detector and thresholds used. */
+  settings: { model: string; detector: string; k: number; minSim: number; minQuality: number };
+  /** Seconds per stage and in all. */
+  seconds: { scan: number; faces: number; knn: number; cluster: number; total: number };
+}
+
+/** A person as listed. */
+export interface PersonView {
+  /** Stable id. */
+  id: number;
+  /** Name, or null. */
+  name: string | null;
+  /** Faces. */
+  faces: number;
+  /** Of those, faces the user put there (pinned). */
+  pinned: number;
+  /** Photos. */
+  photos: number;
+  /** The most typical face (highest similarity to the mean). */
+  representative: number;
+}
+
+/** A face as listed. */
+export interface FaceView extends StoredFace {
+  /** Photo path relative to the input. */
+  file: string;
+  /** The photo's label (first folder), or null. */
+  label: string | null;
+  /** Person id, or null. */
+  personId: number | null;
+  /** Put there by the user. */
+  pinned: boolean;
+  /** Cosine to the person's mean. */
+  similarity: number;
+}
+
+/** A person given by id (number or digits) or by name. */
+export type PersonRef = number | string;
+
+const labelOf = (path: string): string | null => {
+  const slash = path.indexOf("/");
+  return slash >= 0 ? path.slice(0, slash) : null;
+};
+
+/**
+ * A library in one store.
+ *
+ * @example
+ * ```ts ignore
+ * import { Library } from "./library.ts";
+ * const lib = await Library.open("photos_people/library.db");
+ * await lib.update("photos");
+ * const [first] = await lib.people();
+ * await lib.name(first.id, "Alice");
+ * await lib.close();
+ * ```
+ */
+export class Library {
+  /** The store. */
+  readonly store: LibraryStore;
+
+  private constructor(store: LibraryStore) {
+    this.store = store;
+  }
+
+  /**
+   * Opens (or creates) a library file.
+   *
+   * @param path The SQLite file.
+   * @returns The library.
+   * @throws {InputError} When the file is not a library.
+   */
+  static async open(path: string): Promise<Library> {
+    return new Library(await SqliteStore.open(path));
+  }
+
+  /**
+   * The model the library was made with (when it is a known one).
+   *
+   * @returns The model, or null for a new library.
+   */
+  async model(): Promise<EmbeddingModel | null> {
+    const name = await this.store.setting("model_name");
+    return name === null ? null : MODELS[name] ?? null;
+  }
+
+  /**
+   * Brings the library up to date with `input`: new and changed photos get their faces,
+   * photos that disappeared are forgotten, every face is re-clustered under the user's
+   * decisions and the people keep their ids.
+   *
+   * @param input The photo folder.
+   * @param options Models, thresholds, progress.
+   * @returns What changed.
+   * @throws {InputError} When another run holds the library, or its settings differ.
+   */
+  async update(input: string, options: UpdateOptions = {}): Promise<UpdateSummary> {
+    const t0 = performance.now();
+    const store = this.store;
+    await store.lock(Deno.pid);
+    try {
+      const model = await this.#settle(options);
+      const detector = options.detector ?? (await store.setting("detector") as DetectorKind);
+      const refine = detector === "yunet" && (options.refine ?? true);
+      const crop = options.crop ?? false;
+      const key = detectorKey(detector, refine, {
+        minConfidence: options.minConfidence,
+        minFaceSize: options.minFaceSize,
+        crop,
+      });
+      await this.#same(
+        "detector_key",
+        key,
+        "detector settings (--detector, --landmarks, --crops, --min-confidence, --min-face-size)",
+      );
+      const k = options.k ?? 80, minSim = options.minSim ?? model.minSim;
+      const minQuality = options.minQuality ?? 0.5;
+      await store.setSetting("input", input);
+      await store.setSetting("min_quality", String(minQuality));
+      const progress = options.onProgress ?? (() => {});
+      progress("scan", 0, 0);
+      const changes = await scanChanges(store, input, options.exclude ?? []);
+      const t1 = performance.now();
+      const faces = await ingest(store, input, changes, () =>
+        FaceEngine.start({
+          model,
+          inference: options.inference,
+          cacheDir: options.cacheDir,
+          detector,
+          refine,
+          flip: false,
+          workers: options.workers,
+          photos: changes.candidates.length,
+        }), {
+        model,
+        maxPixels: options.maxPixels,
+        minConfidence: options.minConfidence,
+        minFaceSize: options.minFaceSize,
+        crop,
+        signal: options.signal,
+        onProgress: (d, t) => progress("faces", d, t),
+      });
+      const t2 = performance.now();
+      options.signal?.throwIfAborted();
+      progress("cluster", 0, 0);
+      const people = await recluster(store, {
+        dims: model.dims,
+        k,
+        minSim,
+        minQuality,
+        knn: options.knn,
+      });
+      const summary: UpdateSummary = {
+        input,
+        photos: changes.images.length,
+        skipped: changes.skipped,
+        faces,
+        people,
+        settings: { model: model.name, detector: key, k, minSim, minQuality },
+        seconds: {
+          scan: (t1 - t0) / 1000,
+          faces: (t2 - t1) / 1000,
+          knn: people.seconds.knn,
+          cluster: people.seconds.cluster + people.seconds.store,
+          total: (performance.now() - t0) / 1000,
+        },
+      };
+      await store.setSetting(
+        "last_run",
+        JSON.stringify({ at: new Date().toISOString(), ...summary }),
+      );
+      return summary;
+    } finally {
+      await store.unlock(Deno.pid);
+    }
+  }
+
+  /** The model to use: the library's, and a given one must be it. */
+  async #settle(options: UpdateOptions): Promise<EmbeddingModel> {
+    const stored = await this.store.setting("model_key");
+    const known = await this.model();
+    const model = options.model ?? known ?? DLIB_RESNET;
+    if (stored === null) {
+      await this.store.setSetting("model_key", modelKey(model));
+      await this.store.setSetting("model_name", model.name);
+      await this.store.setSetting("model_dims", String(model.dims));
+      await this.store.setSetting("detector", options.detector ?? "ssd");
+    } else if (stored !== modelKey(model)) {
+      throw new InputError(
+        this.store.location,
+        `this library's faces were embedded with ${await this.store.setting(
+          "model_name",
+        )} (${stored}); run with that model, or use another output folder for ${model.name}`,
+      );
+    }
+    return model;
+  }
+
+  async #same(key: string, value: string, what: string): Promise<void> {
+    const stored = await this.store.setting(key);
+    if (stored === null) await this.store.setSetting(key, value);
+    else if (stored !== value) {
+      throw new InputError(
+        this.store.location,
+        `this library was made with other ${what} (${stored}, now ${value}); run with the same ones, or use another output folder`,
+      );
+    }
+  }
+
+  /**
+   * Every face with its photo and person.
+   *
+   * @returns The faces, by id.
+   */
+  async faces(): Promise<FaceView[]> {
+    const photos = new Map((await this.store.photos()).map((p) => [p.id, p]));
+    const assigned = new Map((await this.store.assignments()).map((a) => [a.faceId, a]));
+    return (await this.store.faces()).map((f) => {
+      const a: Assignment | undefined = assigned.get(f.id);
+      const file = photos.get(f.photoId)!.path;
+      return {
+        ...f,
+        file,
+        label: labelOf(file),
+        personId: a?.personId ?? null,
+        pinned: a?.pinned ?? false,
+        similarity: a?.similarity ?? 0,
+      };
+    });
+  }
+
+  /**
+   * The photos.
+   *
+   * @returns Every stored photo.
+   */
+  photos(): Promise<StoredPhoto[]> {
+    return this.store.photos();
+  }
+
+  /**
+   * The persons with faces, largest first.
+   *
+   * @returns Their ids, names, counts and representative faces.
+   */
+  async people(): Promise<PersonView[]> {
+    const faces = await this.faces();
+    const persons = new Map((await this.store.persons()).map((p) => [p.id, p]));
+    const by = new Map<number, FaceView[]>();
+    for (const f of faces) {
+      if (f.personId === null) continue;
+      const list = by.get(f.personId) ?? [];
+      list.push(f);
+      by.set(f.personId, list);
+    }
+    return [...by.entries()].map(([id, list]) => ({
+      id,
+      name: persons.get(id)?.name ?? null,
+      faces: list.length,
+      pinned: list.filter((f) => f.pinned).length,
+      photos: new Set(list.map((f) => f.photoId)).size,
+      representative: list.reduce((a, b) => (b.similarity > a.similarity ? b : a)).id,
+    })).sort((a, b) => b.faces - a.faces || a.id - b.id);
+  }
+
+  /**
+   * Finds a person by id or name.
+   *
+   * @param ref An id, or a name (exact, ignoring case).
+   * @returns The person.
+   * @throws {InputError} When there is none.
+   */
+  async person(ref: PersonRef): Promise<StoredPerson> {
+    const persons = await this.store.persons();
+    const text = String(ref).trim();
+    const p = /^\d+$/.test(text)
+      ? persons.find((x) => x.id === Number(text))
+      : persons.find((x) => x.name?.toLowerCase() === text.toLowerCase());
+    if (!p) throw new InputError(`person '${text}'`, "no such person (see `people`)");
+    return p;
+  }
+
+  async #facesOf(personId: number): Promise<FaceView[]> {
+    return (await this.faces()).filter((f) => f.personId === personId);
+  }
+
+  async #checkFaces(ids: number[]): Promise<FaceView[]> {
+    const all = new Map((await this.faces()).map((f) => [f.id, f]));
+    if (ids.length === 0) throw new InputError("faces", "no face given");
+    return ids.map((id) => {
+      const f = all.get(id);
+      if (!f) throw new InputError(`face ${id}`, "no such face in this library");
+      return f;
+    });
+  }
+
+  /**
+   * Names (or renames) a person; its faces now are pinned to it (they stay together).
+   *
+   * @param ref The person.
+   * @param name The name (null clears it).
+   * @returns The decision id.
+   * @throws {InputError} For an empty name, or one another person has.
+   */
+  async name(ref: PersonRef, name: string | null): Promise<number> {
+    const p = await this.person(ref);
+    const clean = name === null ? null : name.trim();
+    if (clean !== null) {
+      if (clean === "" || /[\u0000-\u001f/\\]/.test(clean) || clean === "." || clean === "..") {
+        throw new InputError(
+          `name '${name}'`,
+          "must be non-empty, without / \\ or control characters",
+        );
+      }
+      if (/^\d+$/.test(clean)) {
+        throw new InputError(`name '${name}'`, "may not be only digits (ids are)");
+      }
+      const other = (await this.store.persons()).find((x) =>
+        x.id !== p.id && x.name?.toLowerCase() === clean.toLowerCase()
+      );
+      if (other) {
+        throw new InputError(
+          `name '${clean}'`,
+          `person ${other.id} is already called that (merge the two instead)`,
+        );
+      }
+    }
+    const faces = await this.#facesOf(p.id);
+    return await this.store.edit(
+      "name",
+      `person ${p.id}: ${p.name ?? "unnamed"} → ${clean ?? "unnamed"}`,
+      {
+        names: [{ personId: p.id, name: clean }],
+        assign: faces.map((f) => ({ faceId: f.id, personId: p.id, pinned: true })),
+      },
+    );
+  }
+
+  /**
+   * Merges persons into one (the first keeps its id; a name is kept): all their faces are
+   * pinned to it.
+   *
+   * @param into The person that stays.
+   * @param others The persons merged into it.
+   * @returns The decision id.
+   */
+  async merge(into: PersonRef, others: PersonRef[]): Promise<number> {
+    const target = await this.person(into);
+    const rest = await Promise.all(others.map((r) => this.person(r)));
+    if (rest.length === 0 || rest.some((r) => r.id === target.id)) {
+      throw new InputError("merge", "give the person that stays and at least one other person");
+    }
+    const name = target.name ?? rest.find((r) => r.name)?.name ?? null;
+    const edit: Edit = {
+      assign: [],
+      names: rest.filter((r) => r.name).map((r) => ({ personId: r.id, name: null })),
+    };
+    if (name !== target.name) edit.names!.push({ personId: target.id, name });
+    for (const p of [target, ...rest]) {
+      for (const f of await this.#facesOf(p.id)) {
+        edit.assign!.push({ faceId: f.id, personId: target.id, pinned: true });
+      }
+    }
+    return await this.store.edit(
+      "merge",
+      `persons ${rest.map((r) => r.id).join(", ")} merged into ${target.id}${
+        name ? ` (${name})` : ""
+      }`,
+      edit,
+    );
+  }
+
+  /**
+   * Moves faces to a person, or to a new one: they are pinned there, and not their former
+   * persons any more.
+   *
+   * @param faceIds The faces.
+   * @param to The person, or null for a new person.
+   * @param newName The new person's name.
+   * @returns The decision id.
+   */
+  async move(
+    faceIds: number[],
+    to: PersonRef | null,
+    newName: string | null = null,
+  ): Promise<number> {
+    const faces = await this.#checkFaces(faceIds);
+    const target = to === null ? null : await this.person(to);
+    const pid = target?.id ?? -1;
+    return await this.store.edit(
+      "move",
+      `faces ${faceIds.join(", ")} → ${target ? `person ${target.id}` : "a new person"}`,
+      {
+        create: target ? [] : [newName],
+        assign: faces.map((f) => ({ faceId: f.id, personId: pid, pinned: true })),
+        addCannot: faces.filter((f) => f.personId !== null && f.personId !== target?.id)
+          .map((f) => ({ faceId: f.id, personId: f.personId! })),
+        notFace: faces.filter((f) => f.notFace).map((f) => ({ faceId: f.id, value: false })),
+      },
+    );
+  }
+
+  /**
+   * Splits a person: the given faces become a new person, the rest stay; both sides are
+   * pinned.
+   *
+   * @param ref The person.
+   * @param faceIds Its faces that go.
+   * @returns The decision id.
+   */
+  async split(ref: PersonRef, faceIds: number[]): Promise<number> {
+    const p = await this.person(ref);
+    const faces = await this.#facesOf(p.id);
+    const going = new Set(faceIds);
+    for (const id of faceIds) {
+      if (!faces.some((f) => f.id === id)) {
+        throw new InputError(`face ${id}`, `not in person ${p.id}`);
+      }
+    }
+    if (going.size === faces.length) throw new InputError("split", "leave at least one face");
+    return await this.store.edit(
+      "split",
+      `person ${p.id}: faces ${faceIds.join(", ")} → a new person`,
+      {
+        create: [null],
+        assign: faces.map((f) => ({
+          faceId: f.id,
+          personId: going.has(f.id) ? -1 : p.id,
+          pinned: true,
+        })),
+        addCannot: faceIds.map((id) => ({ faceId: id, personId: p.id })),
+      },
+    );
+  }
+
+  /**
+   * Marks faces as not faces: they leave their persons and are never clustered.
+   *
+   * @param faceIds The faces.
+   * @returns The decision id.
+   */
+  async notAFace(faceIds: number[]): Promise<number> {
+    const faces = await this.#checkFaces(faceIds);
+    return await this.store.edit("not_a_face", `faces ${faceIds.join(", ")}: not faces`, {
+      notFace: faces.map((f) => ({ faceId: f.id, value: true })),
+      assign: faces.map((f) => ({ faceId: f.id, personId: null, pinned: false })),
+    });
+  }
+
+  /**
+   * Says faces are not the person they are in: they leave it and never join it again.
+   *
+   * @param faceIds The faces.
+   * @returns The decision id.
+   */
+  async notThisPerson(faceIds: number[]): Promise<number> {
+    const faces = await this.#checkFaces(faceIds);
+    const inPerson = faces.filter((f) => f.personId !== null);
+    if (inPerson.length === 0) throw new InputError("faces", "none of them is in a person");
+    return await this.store.edit(
+      "not_this_person",
+      inPerson.map((f) => `face ${f.id} is not person ${f.personId}`).join("; "),
+      {
+        addCannot: inPerson.map((f) => ({ faceId: f.id, personId: f.personId! })),
+        assign: inPerson.map((f) => ({ faceId: f.id, personId: null, pinned: false })),
+      },
+    );
+  }
+
+  /**
+   * Undoes the last decision not undone yet.
+   *
+   * @returns It, or null when there is none.
+   */
+  undo(): Promise<Decision | null> {
+    return this.store.undo();
+  }
+
+  /**
+   * The decision log.
+   *
+   * @returns Oldest first.
+   */
+  decisions(): Promise<Decision[]> {
+    return this.store.decisions();
+  }
+
+  /**
+   * The metrics against the labels (the first folder of each photo), for a labeled input:
+   * each labeled photo counts by its clustered face nearest the photo's centre; a photo
+   * with none is a cluster of its own.
+   *
+   * @returns The metrics, or null when no photo is labeled.
+   */
+  async evaluation(): Promise<
+    { photos: number; faces: number; coverage: number; metrics: ClusteringMetrics } | null
+  > {
+    const photos = (await this.store.photos()).filter((p) => labelOf(p.path) !== null);
+    if (photos.length === 0) return null;
+    const gate = Number(await this.store.setting("min_quality") ?? "0.5");
+    const best = new Map<number, { d: number; person: number }>();
+    const byId = new Map(photos.map((p) => [p.id, p]));
+    for (const f of await this.faces()) {
+      const p = byId.get(f.photoId);
+      // a face alone still counts if it passed the gate
+      if (!p || (f.personId === null && (f.notFace || f.quality < gate))) continue;
+      const d = centreDistance(f.box, p);
+      const seen = best.get(p.id);
+      if (!seen || d < seen.d) best.set(p.id, { d, person: f.personId ?? -f.id - 1 });
+    }
+    let lost = 1 << 30;
+    const truth: string[] = [], predicted: number[] = [];
+    for (const p of photos) {
+      truth.push(labelOf(p.path)!);
+      predicted.push(best.get(p.id)?.person ?? lost++);
+    }
+    return {
+      photos: photos.length,
+      faces: best.size,
+      coverage: best.size / photos.length,
+      metrics: evaluate(truth, predicted),
+    };
+  }
+
+  /** Closes the store. */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+function centreDistance(b: Box, p: { width: number; height: number }): number {
+  return Math.hypot(b.x + b.width / 2 - p.width / 2, b.y + b.height / 2 - p.height / 2);
+}

@@ -1,0 +1,269 @@
+/**
+ * The people stage of the library: every clusterable face re-clustered (kNN lists brought up
+ * to date, the link rule, Infomap under the user's constraints), then the modules matched to
+ * the stored persons so that ids do not move: a module holding a person's pinned faces is
+ * that person; the others by the number of faces shared with a person's previous faces
+ * (greedy, largest overlap first), then by the cosine of their mean to a person left
+ * without faces; only the rest become new persons (ids never reused).
+ *
+ * @module
+ */
+
+import { linksFromKnn } from "../knn/links.ts";
+import type { KnnBackend } from "../knn/types.ts";
+import { constrainedInfomap } from "./constrained_infomap.ts";
+import { graphOfLists, type NeighbourSummary, updateNeighbours } from "./neighbours.ts";
+import type { Clustering, LibraryStore, StoredFace } from "./store.ts";
+
+/** Options of {@link recluster}. */
+export interface ReclusterOptions {
+  /** Vector length. */
+  dims: number;
+  /** Neighbours per face. */
+  k: number;
+  /** Link threshold. */
+  minSim: number;
+  /** Faces below this quality stay out (unless the user put them in a person). */
+  minQuality: number;
+  /** Full kNN searches. */
+  knn?: KnnBackend;
+  /** Infomap's seed. @default 123 */
+  seed?: number;
+}
+
+/** What {@link recluster} changed. */
+export interface ReclusterSummary {
+  /** Faces clustered. */
+  faces: number;
+  /** Persons with faces now. */
+  people: number;
+  /** Persons created now. */
+  newPersons: number[];
+  /** Faces that joined each person now (person id → count), new persons included. */
+  added: Record<string, number>;
+  /** Faces that left each person now. */
+  left: Record<string, number>;
+  /** Faces that changed person (from one person to another, or to or from none). */
+  moved: number;
+  /** Modules split after Infomap to honour a cannot-link. */
+  splits: number;
+  /** Links dropped across a cannot-link before Infomap. */
+  dropped: number;
+  /** The kNN stage. */
+  neighbours: NeighbourSummary;
+  /** Seconds: kNN, links and Infomap, matching and storing. */
+  seconds: { knn: number; cluster: number; store: number };
+}
+
+/**
+ * Re-clusters the library's faces and stores the people.
+ *
+ * @param store The library.
+ * @param o Model dims, k, min_sim, the quality gate.
+ * @returns What changed.
+ *
+ * @example
+ * ```ts ignore
+ * const s = await recluster(store, { dims: 128, k: 80, minSim: 0.45, minQuality: 0.5 });
+ * console.log(s.people, s.newPersons);
+ * ```
+ */
+export async function recluster(
+  store: LibraryStore,
+  o: ReclusterOptions,
+): Promise<ReclusterSummary> {
+  const faces = await store.faces();
+  const before = await store.assignments();
+  const prev = new Map(before.map((a) => [a.faceId, a.personId]));
+  const pinnedTo = new Map(before.filter((a) => a.pinned).map((a) => [a.faceId, a.personId!]));
+  const chosen = faces.filter((f) =>
+    pinnedTo.has(f.id) || (!f.notFace && f.quality >= o.minQuality)
+  );
+  const ids = chosen.map((f) => f.id);
+  const n = ids.length;
+  const vectors = await store.vectors(ids, o.dims);
+  const neighbours = await updateNeighbours(store, ids, vectors, o.dims, o.k, o.knn);
+  const t1 = performance.now();
+  const cannotOf = new Map<number, Set<number>>();
+  const rowOf = new Map(ids.map((id, r) => [id, r]));
+  for (const c of await store.cannotLinks()) {
+    const r = rowOf.get(c.faceId);
+    if (r === undefined) continue;
+    const set = cannotOf.get(r) ?? new Set<number>();
+    set.add(c.personId);
+    cannotOf.set(r, set);
+  }
+  const graph = graphOfLists(await store.neighbours(), ids, Math.min(o.k, n));
+  const res = constrainedInfomap(n, linksFromKnn(graph, o.minSim), {
+    photo: Int32Array.from(chosen, (f) => f.photoId),
+    group: Int32Array.from(chosen, (f) => pinnedTo.get(f.id) ?? -1),
+    cannot: cannotOf,
+  }, o.seed ?? 123);
+  const personOf = matchModules(res.module, res.count, chosen, pinnedTo, prev, vectors, o, [
+    ...(await store.persons()),
+  ]);
+  // "not this person" holds even for a person without pinned faces
+  chosen.forEach((f, r) => {
+    if (!pinnedTo.has(f.id) && cannotOf.get(r)?.has(personOf[r])) personOf[r] = 0;
+  });
+  const t2 = performance.now();
+  const clustering = centroidsAndSimilarities(personOf, chosen, pinnedTo, vectors, o.dims);
+  const created = await store.saveClustering(clustering);
+  const real = (p: number) => (p < 0 ? created[-p - 1] : p);
+  const added: Record<string, number> = {}, left: Record<string, number> = {};
+  let moved = 0;
+  const people = new Set<number>();
+  chosen.forEach((f, r) => {
+    const now = personOf[r] === 0 ? null : real(personOf[r]);
+    if (now !== null) people.add(now);
+    const was = prev.get(f.id) ?? null;
+    if (now === was) return;
+    moved++;
+    if (now !== null) added[now] = (added[now] ?? 0) + 1;
+    if (was !== null) left[was] = (left[was] ?? 0) + 1;
+  });
+  for (const [faceId, was] of prev) {
+    if (was !== null && !rowOf.has(faceId)) {
+      left[was] = (left[was] ?? 0) + 1;
+      moved++;
+    }
+  }
+  return {
+    faces: n,
+    people: people.size,
+    newPersons: created,
+    added,
+    left,
+    moved,
+    splits: res.splits,
+    dropped: res.dropped,
+    neighbours,
+    seconds: {
+      knn: neighbours.seconds,
+      cluster: (t2 - t1) / 1000,
+      store: (performance.now() - t2) / 1000,
+    },
+  };
+}
+
+/**
+ * The person of each row: a stored id (> 0), a new person (< 0: −1 the first, new persons
+ * numbered by decreasing size), or 0 (alone).
+ */
+function matchModules(
+  module: Int32Array,
+  count: number,
+  faces: StoredFace[],
+  pinnedTo: Map<number, number>,
+  prev: Map<number, number | null>,
+  vectors: Float32Array,
+  o: ReclusterOptions,
+  persons: { id: number; centroid: Float32Array | null }[],
+): Int32Array {
+  const rows: number[][] = Array.from({ length: count }, () => []);
+  module.forEach((m, r) => m >= 0 && rows[m].push(r));
+  const owner = new Int32Array(count); // 0: not matched yet
+  const taken = new Set<number>();
+  for (let m = 0; m < count; m++) {
+    for (const r of rows[m]) {
+      const p = pinnedTo.get(faces[r].id);
+      if (p !== undefined) {
+        owner[m] = p;
+        taken.add(p);
+        break;
+      }
+    }
+  }
+  // by faces shared with a person's previous faces
+  const pairs: [number, number, number][] = []; // overlap, module, person
+  for (let m = 0; m < count; m++) {
+    if (owner[m] !== 0 || rows[m].length < 2) continue;
+    const overlap = new Map<number, number>();
+    for (const r of rows[m]) {
+      const p = prev.get(faces[r].id);
+      if (p) overlap.set(p, (overlap.get(p) ?? 0) + 1);
+    }
+    for (const [p, c] of overlap) pairs.push([c, m, p]);
+  }
+  pairs.sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2]);
+  for (const [, m, p] of pairs) {
+    if (owner[m] !== 0 || taken.has(p)) continue;
+    owner[m] = p;
+    taken.add(p);
+  }
+  // by the mean's cosine to a person left without faces
+  const d = o.dims, minCos = (1 + o.minSim) / 2;
+  const free = persons.filter((p) => p.centroid && !taken.has(p.id));
+  const cands: [number, number, number][] = [];
+  for (let m = 0; m < count && free.length; m++) {
+    if (owner[m] !== 0 || rows[m].length < 2) continue;
+    const mean = meanOf(rows[m], vectors, d);
+    for (const p of free) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += mean[j] * p.centroid![j];
+      if (s >= minCos) cands.push([s, m, p.id]);
+    }
+  }
+  cands.sort((a, b) => b[0] - a[0]);
+  for (const [, m, p] of cands) {
+    if (owner[m] !== 0 || taken.has(p)) continue;
+    owner[m] = p;
+    taken.add(p);
+  }
+  // new persons, largest first
+  const fresh = [];
+  for (let m = 0; m < count; m++) if (owner[m] === 0 && rows[m].length >= 2) fresh.push(m);
+  fresh.sort((a, b) => rows[b].length - rows[a].length || rows[a][0] - rows[b][0]);
+  fresh.forEach((m, i) => (owner[m] = -(i + 1)));
+  const out = new Int32Array(module.length);
+  module.forEach((m, r) => (out[r] = m >= 0 ? owner[m] : 0));
+  return out;
+}
+
+function meanOf(rows: number[], vectors: Float32Array, d: number): Float64Array {
+  const mean = new Float64Array(d);
+  for (const r of rows) for (let j = 0; j < d; j++) mean[j] += vectors[r * d + j];
+  let s = 0;
+  for (let j = 0; j < d; j++) s += mean[j] * mean[j];
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let j = 0; j < d; j++) mean[j] *= inv;
+  return mean;
+}
+
+function centroidsAndSimilarities(
+  personOf: Int32Array,
+  faces: StoredFace[],
+  pinnedTo: Map<number, number>,
+  vectors: Float32Array,
+  d: number,
+): Clustering {
+  const rowsOf = new Map<number, number[]>();
+  personOf.forEach((p, r) => {
+    if (p === 0) return;
+    const list = rowsOf.get(p);
+    if (list) list.push(r);
+    else rowsOf.set(p, [r]);
+  });
+  const sim = new Float64Array(personOf.length);
+  const centroids: Clustering["centroids"] = [];
+  for (const [p, rows] of rowsOf) {
+    const mean = meanOf(rows, vectors, d);
+    centroids.push({ personId: p, centroid: Float32Array.from(mean) });
+    for (const r of rows) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += mean[j] * vectors[r * d + j];
+      sim[r] = s;
+    }
+  }
+  const c: Clustering = {
+    assign: [],
+    pinnedSimilarity: [],
+    create: Math.max(0, ...[...rowsOf.keys()].map((p) => -p)),
+    centroids,
+  };
+  faces.forEach((f, r) => {
+    if (pinnedTo.has(f.id)) c.pinnedSimilarity.push({ faceId: f.id, similarity: sim[r] });
+    else c.assign.push({ faceId: f.id, personId: personOf[r] || null, similarity: sim[r] });
+  });
+  return c;
+}
