@@ -53,7 +53,8 @@ export interface ExportSummary {
 
 /** A folder name from a person's name: no separators, no leading dots. */
 function safeName(name: string): string {
-  return name.replace(/[\u0000-\u001f/\\:*?"<>|]/g, "_").replace(/^[.\s]+|[.\s]+$/g, "") || "_";
+  const printable = [...name].map((ch) => (ch.charCodeAt(0) < 32 ? "_" : ch)).join("");
+  return printable.replace(/[/\\:*?"<>|]/g, "_").replace(/^[.\s]+|[.\s]+$/g, "") || "_";
 }
 
 /** The folder of each face: person folders by name or id, `unclustered`, `not_faces`. */
@@ -126,7 +127,6 @@ export async function exportLibrary(
   const people = await lib.people();
   const minQuality = Number(await store.setting("min_quality") ?? "0.5");
   const folderOf = folders(faces, people, minQuality);
-  const photos = new Map((await lib.photos()).map((p) => [p.id, p]));
   const wants = new Map<string, Want>();
   for (const f of faces) {
     const folder = folderOf.get(f.id)!;
@@ -379,9 +379,9 @@ async function writeManifestAndReport(
     | { digest: string; files: string[]; sheets?: Record<string, string> }
     | null;
   let reportFiles: string[];
-  const exists = async (p: string) => (lstat(`${out}/${p}`)) !== null;
+  const exists = (p: string) => lstat(`${out}/${p}`) !== null;
   if (
-    previous?.digest === digest && (await Promise.all(previous.files.map(exists))).every(Boolean)
+    previous?.digest === digest && previous.files.every(exists)
   ) {
     reportFiles = previous.files;
   } else {

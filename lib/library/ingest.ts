@@ -111,7 +111,6 @@ interface Done {
  * Brings the library's photos and faces up to date with `changes`.
  *
  * @param store The library.
- * @param input The input folder.
  * @param changes From {@link scanChanges}.
  * @param engine The face models (only used when a photo needs them).
  * @param options Limits, progress.
@@ -119,12 +118,11 @@ interface Done {
  *
  * @example
  * ```ts ignore
- * const summary = await ingest(store, "photos", changes, () => FaceEngine.start(...), { model });
+ * const summary = await ingest(store, changes, () => FaceEngine.start(...), { model });
  * ```
  */
 export async function ingest(
   store: LibraryStore,
-  input: string,
   changes: ScanChanges,
   engine: () => Promise<FaceEngine>,
   options: IngestOptions,

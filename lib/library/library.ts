@@ -7,7 +7,7 @@
  */
 
 import { detectorKey, type DetectorKind } from "../detect/detector.ts";
-import { type InferenceDevice } from "../embed/onnx_runtime.ts";
+import type { InferenceDevice } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey, MODELS } from "../embed/models.ts";
 import { InputError } from "../errors.ts";
 import type { KnnBackend } from "../knn/types.ts";
@@ -201,7 +201,7 @@ export class Library {
       progress("scan", 0, 0);
       const changes = await scanChanges(store, input, options.exclude ?? []);
       const t1 = performance.now();
-      const faces = await ingest(store, input, changes, () =>
+      const faces = await ingest(store, changes, () =>
         FaceEngine.start({
           model,
           inference: options.inference,
@@ -386,7 +386,10 @@ export class Library {
     const p = await this.person(ref);
     const clean = name === null ? null : name.trim();
     if (clean !== null) {
-      if (clean === "" || /[\u0000-\u001f/\\]/.test(clean) || clean === "." || clean === "..") {
+      if (
+        clean === "" || /[/\\]/.test(clean) || [...clean].some((ch) => ch.charCodeAt(0) < 32) ||
+        clean === "." || clean === ".."
+      ) {
         throw new InputError(
           `name '${name}'`,
           "must be non-empty, without / \\ or control characters",
