@@ -368,6 +368,7 @@ async function photosCommand(args: string[]): Promise<number> {
       detector,
       refine: choiceOption(values.landmarks, "landmarks", ["68", "5"]) === "68",
       crop: values.crops,
+      flip: values.flip,
       minQuality,
       exclude: [outReal],
       onProgress,
@@ -399,7 +400,9 @@ async function photosCommand(args: string[]): Promise<number> {
     const failed = photos.filter((p) => p.status === "failed")
       .map((p) => ({ file: p.path, error: p.error ?? "" }));
     const withFaces = photos.filter((p) => p.status === "faces").length;
-    const faces = (await lib.faces()).length;
+    const allFaces = await lib.faces();
+    const faces = allFaces.length;
+    const whole = allFaces.filter((f) => f.source === "whole").length;
     const seconds = {
       ...result.seconds,
       write: (performance.now() - t1) / 1000,
@@ -419,9 +422,7 @@ async function photosCommand(args: string[]): Promise<number> {
       unclustered: summary.unclustered,
       not_faces: summary.notFaces,
       detector: result.settings.detector,
-      crop_mode: values.crops
-        ? { whole: (await lib.faces()).filter((f) => f.source === "whole").length }
-        : null,
+      crop_mode: values.crops ? { detected: withFaces - whole, whole } : null,
       failed,
       skipped: result.skipped.length,
       model: model.name,
@@ -453,6 +454,11 @@ async function photosCommand(args: string[]): Promise<number> {
     console.log(
       `${input}: ${result.photos} photos (${changes.new_photos} new, ${changes.removed_photos} gone): ${withFaces} with a face, ${json.photos_without_faces} without, ${failed.length} failed; ${faces} faces`,
     );
+    if (json.crop_mode) {
+      console.log(
+        `crop mode: ${json.crop_mode.detected} pictures with a detected face, ${whole} taken whole as a face`,
+      );
+    }
     console.log(
       `people: ${summary.people} (${changes.new_people.length} new), faces alone: ${summary.unclustered}, not faces: ${summary.notFaces} (detector ${json.detector}, model ${model.name}, k ${k}, min_sim ${result.settings.minSim})`,
     );

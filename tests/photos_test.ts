@@ -46,10 +46,19 @@ Deno.test("photos: bad files are listed and the run goes on; the input is untouc
   assertEquals(manifest.skipped.map((s: { problem: string }) => s.problem), ["not an image"]);
   assertEquals(manifest.failed.length, 2);
   assertEquals(await hashes(input), before, "the input changed");
-  // a second run into the same (now non-empty) folder is refused without --force
-  const again = await run([input, "--quiet"]);
-  assert(again.code !== 0 && again.stderr.includes("not empty (use --force"), again.stderr);
-  assertEquals((await run([input, "--quiet", "--force"])).code, 0);
+  // a second run updates the library there: nothing new, nothing written, the same failures
+  const again = await run([input, "--json", "--quiet"]);
+  assertEquals(again.code, 0, again.stderr);
+  const j2 = JSON.parse(again.stdout);
+  assertEquals([j2.changes.new_photos, j2.folders.written, j2.failed], [0, 0, j.failed]);
+  // a non-empty folder that holds no library is refused without --force, and with it the
+  // files there stay
+  await Deno.mkdir(`${root}/other`);
+  await Deno.writeTextFile(`${root}/other/mine.txt`, "x");
+  const refused = await run([input, "--out", `${root}/other`, "--quiet"]);
+  assert(refused.code !== 0 && refused.stderr.includes("no library (use --force"), refused.stderr);
+  assertEquals((await run([input, "--out", `${root}/other`, "--quiet", "--force"])).code, 0);
+  assertEquals(await Deno.readTextFile(`${root}/other/mine.txt`), "x");
   // an output folder inside the input is refused, and nothing is created there
   const inside = await run([input, "--out", `${input}/people`, "--quiet"]);
   assert(inside.code !== 0 && inside.stderr.includes("inside it"), inside.stderr);
@@ -63,10 +72,9 @@ Deno.test({
   fn: async () => {
     const input = `${SHARED}faces/bbt_faceapi`;
     const out = await Deno.makeTempDir();
-    const faceCache = await Deno.makeTempDir();
     const ev = (extra: string[], env?: Record<string, string>) =>
       runEvaluate(input, out, ["--quiet", "--model", "dlib", ...extra], env);
-    const { json: j } = await ev(["--link", "symbolic", "--face-cache", faceCache]);
+    const { json: j } = await ev(["--link", "symbolic"]);
     assertEquals(j.photos, 40);
     assert(j.faces >= 38, `${j.faces} faces in 40 photos`);
     assert(j.metrics.bcubed.f >= 0.9 && j.metrics.nmi >= 0.95, JSON.stringify(j.metrics));
@@ -85,24 +93,25 @@ Deno.test({
       c: { size: number },
     ) => c.size);
     assertEquals(sizes, [...sizes].sort((a: number, b: number) => b - a));
-    // the face cache: a re-run detects and embeds nothing and gives the same embeddings; a
-    // run with --flip reuses the faces but not the embeddings (kept apart by model and mode)
-    const { json: j2 } = await ev(["--face-cache", faceCache]);
-    const s1 = JSON.stringify(j.seconds), s2 = JSON.stringify(j2.seconds);
-    assert(j2.seconds.detect < 0.5 && j2.seconds.embed < j.seconds.embed / 2, `${s1} ${s2}`);
+    // a re-run works on the library: nothing detected or embedded, nothing written, the
+    // same embeddings and metrics
+    const { json: j2 } = await ev([]);
+    assertEquals([j2.changes.new_photos, j2.folders.written, j2.folders.moved], [0, 0, 0]);
+    assert(j2.seconds.faces < 0.5, JSON.stringify(j2.seconds));
     assertEquals([...await Deno.readFile(`${out}/embeddings.npy`)], [...npy]);
     assertEquals(j2.metrics, j.metrics);
-    const { json: j3 } = await ev(["--face-cache", faceCache, "--flip"]);
-    assert(
-      j3.seconds.detect < 0.5 && j3.seconds.embed > j2.seconds.embed * 2,
-      JSON.stringify(j3.seconds),
-    );
-    const kinds = [];
-    for await (const e of Deno.readDir(`${faceCache}/embeddings`)) kinds.push(e.name);
-    assertEquals(kinds.sort(), ["dlib-46addda878a6", "dlib-46addda878a6-flip"]);
+    // other embedding settings are refused on this library, with the way out named
+    const flip = await runCli([input, "--out", out, "--quiet", "--model", "dlib", "--flip"]);
+    assert(flip.code === 1 && flip.stderr.includes("--fresh"), flip.stderr);
+    const { json: j3, stderr } = await ev(["--fresh", "--flip"]);
+    assert(stderr === "" || j3.changes.new_photos === 40, stderr);
+    assertEquals(j3.changes.new_photos, 40);
+    assert(j3.metrics.bcubed.f >= 0.9, JSON.stringify(j3.metrics));
+    const backups = [...Deno.readDirSync(out)].filter((e) => e.name.endsWith(".bak"));
+    assertEquals(backups.length, 1, "--fresh keeps the earlier library");
     // the WASM face workers (where native inference is the default) find the same faces and
     // embeddings (cosine > 0.999) and the same clusters
-    const { json: j4 } = await ev([], { FACECLUSTER_INFERENCE: "wasm" });
+    const { json: j4 } = await ev(["--fresh"], { FACECLUSTER_INFERENCE: "wasm" });
     assertEquals([j4.inference, j4.faces, j4.metrics], ["wasm", j.faces, j.metrics]);
     const npy4 = await Deno.readFile(`${out}/embeddings.npy`);
     const a = new Float32Array(npy.slice(128).buffer), b = new Float32Array(npy4.slice(128).buffer);
@@ -114,7 +123,6 @@ Deno.test({
     }
     assert(worst > 0.999, `embeddings differ: lowest cosine ${worst}`);
     await Deno.remove(out, { recursive: true });
-    await Deno.remove(faceCache, { recursive: true });
   },
 });
 

@@ -38,6 +38,8 @@ export interface UpdateOptions {
   refine?: boolean;
   /** Crop mode. @default false */
   crop?: boolean;
+  /** Also embed each face mirrored and average the two. @default false */
+  flip?: boolean;
   /** Quality gate. @default 0.5 */
   minQuality?: number;
   /** Link threshold. @default the model's */
@@ -79,7 +81,14 @@ export interface UpdateSummary {
   /** The people stage. */
   people: ReclusterSummary;
   /** Model, detector and thresholds used. */
-  settings: { model: string; detector: string; k: number; minSim: number; minQuality: number };
+  settings: {
+    model: string;
+    detector: string;
+    detectorKey: string;
+    k: number;
+    minSim: number;
+    minQuality: number;
+  };
   /** Seconds per stage and in all. */
   seconds: { scan: number; faces: number; knn: number; cluster: number; total: number };
 }
@@ -208,7 +217,7 @@ export class Library {
           cacheDir: options.cacheDir,
           detector,
           refine,
-          flip: false,
+          flip: options.flip ?? false,
           workers: options.workers,
           photos: changes.candidates.length,
         }), {
@@ -236,7 +245,14 @@ export class Library {
         skipped: changes.skipped,
         faces,
         people,
-        settings: { model: model.name, detector: key, k, minSim, minQuality },
+        settings: {
+          model: model.name,
+          detector: detector + (refine ? "+68" : ""),
+          detectorKey: key,
+          k,
+          minSim,
+          minQuality,
+        },
         seconds: {
           scan: (t1 - t0) / 1000,
           faces: (t2 - t1) / 1000,
@@ -260,17 +276,16 @@ export class Library {
     const stored = await this.store.setting("model_key");
     const known = await this.model();
     const model = options.model ?? known ?? DLIB_RESNET;
+    const key = modelKey(model) + (options.flip ? "-flip" : "");
     if (stored === null) {
-      await this.store.setSetting("model_key", modelKey(model));
+      await this.store.setSetting("model_key", key);
       await this.store.setSetting("model_name", model.name);
       await this.store.setSetting("model_dims", String(model.dims));
       await this.store.setSetting("detector", options.detector ?? "ssd");
-    } else if (stored !== modelKey(model)) {
+    } else if (stored !== key) {
       throw new InputError(
         this.store.location,
-        `this library's faces were embedded with ${await this.store.setting(
-          "model_name",
-        )} (${stored}); run with that model, or use another output folder for ${model.name}`,
+        `this library's faces were embedded with ${stored} (now ${key}); run with that model and --flip setting, or use --fresh or another output folder`,
       );
     }
     return model;
