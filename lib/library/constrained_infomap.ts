@@ -34,7 +34,14 @@ export interface ConstrainedModules {
   dropped: number;
 }
 
-/** A node of the contracted graph: a pinned group or a lone row. */
+/**
+ * How the faces the user put in one person are kept together: "contract" makes them one
+ * node (its links the sum of theirs), "tie" chains them with links of weight 1 and moves
+ * any that Infomap left elsewhere to the module holding most of them.
+ */
+export type MustLink = "contract" | "tie";
+
+/** A node of the graph: a pinned group (contracted) or a row. */
 interface NodeInfo {
   group: number;
   photos: Set<number>;
@@ -65,25 +72,27 @@ export function constrainedInfomap(
   links: Links,
   c: RowConstraints,
   seed = 123,
+  mustLink: MustLink = "tie",
 ): ConstrainedModules {
-  // nodes: one per pinned group, then one per other row
+  // nodes: one per pinned group ("contract"), or one per row
   const nodeOf = new Int32Array(n);
   const groupNode = new Map<number, number>();
   const nodes: NodeInfo[] = [];
   for (let r = 0; r < n; r++) {
     const g = c.group[r];
-    let id = g >= 0 ? groupNode.get(g) : undefined;
+    let id = g >= 0 && mustLink === "contract" ? groupNode.get(g) : undefined;
     if (id === undefined) {
       id = nodes.length;
       nodes.push({ group: g, photos: new Set(), cannot: new Set() });
-      if (g >= 0) groupNode.set(g, id);
+      if (g >= 0 && !groupNode.has(g)) groupNode.set(g, id);
     }
     nodeOf[r] = id;
     nodes[id].photos.add(c.photo[r]);
     for (const x of c.cannot.get(r) ?? []) nodes[id].cannot.add(x);
   }
   const conflict = (a: NodeInfo, b: NodeInfo): boolean => {
-    if (a.group >= 0 && b.group >= 0 && a.group !== b.group) return true;
+    if (a.group >= 0 && a.group === b.group) return false; // the user put them together
+    if (a.group >= 0 && b.group >= 0) return true;
     if ((a.group >= 0 && b.cannot.has(a.group)) || (b.group >= 0 && a.cannot.has(b.group))) {
       return true;
     }
@@ -104,6 +113,20 @@ export function constrainedInfomap(
     tgt.push(b);
     w.push(links.weight[e]);
   }
+  // "tie": each pinned group's rows chained by links of the largest weight, both ways
+  const groups = new Map<number, number[]>();
+  nodes.forEach((nd, id) =>
+    nd.group >= 0 && groups.set(nd.group, [...(groups.get(nd.group) ?? []), id])
+  );
+  if (mustLink === "tie") {
+    for (const ids of groups.values()) {
+      for (let i = 1; i < ids.length; i++) {
+        src.push(ids[i - 1], ids[i]);
+        tgt.push(ids[i], ids[i - 1]);
+        w.push(1, 1);
+      }
+    }
+  }
   const nodeModule = new Int32Array(nodes.length).fill(-1);
   let count = 0;
   if (src.length > 0) {
@@ -111,8 +134,17 @@ export function constrainedInfomap(
     for (let i = 0; i < res.nodeIds.length; i++) nodeModule[res.nodeIds[i]] = res.modules[i];
     count = res.numModules;
   }
-  // a pinned group without links is a module of its own
-  for (const id of groupNode.values()) if (nodeModule[id] < 0) nodeModule[id] = count++;
+  // a pinned group lies in one module: the one holding most of it (or one of its own)
+  for (const ids of groups.values()) {
+    const votes = new Map<number, number>();
+    for (const id of ids) {
+      if (nodeModule[id] >= 0) votes.set(nodeModule[id], (votes.get(nodeModule[id]) ?? 0) + 1);
+    }
+    let best = -1, most = 0;
+    for (const [m, v] of votes) if (v > most || (v === most && m < best)) [best, most] = [m, v];
+    if (best < 0) best = count++;
+    for (const id of ids) nodeModule[id] = best;
+  }
   // split modules that still join two sides of a cannot-link
   const adj = new Map<number, Map<number, number>>();
   for (let e = 0; e < src.length; e++) {
@@ -146,22 +178,19 @@ export function constrainedInfomap(
 
 /** Does a module join two sides of a cannot-link? */
 function hasConflict(ids: number[], nodes: NodeInfo[]): boolean {
-  const photos = new Set<number>();
-  let groups = 0;
+  const photos = new Map<number, number>(); // photo → the group of its first face (−1: none)
   const cannot = new Set<number>(), pinned = new Set<number>();
   for (const id of ids) {
     const nd = nodes[id];
     for (const p of nd.photos) {
-      if (photos.has(p)) return true;
-      photos.add(p);
+      const seen = photos.get(p);
+      if (seen !== undefined && (seen < 0 || seen !== nd.group)) return true;
+      photos.set(p, nd.group);
     }
-    if (nd.group >= 0) {
-      groups++;
-      pinned.add(nd.group);
-    }
+    if (nd.group >= 0) pinned.add(nd.group);
     for (const g of nd.cannot) cannot.add(g);
   }
-  if (groups > 1) return true;
+  if (pinned.size > 1) return true;
   for (const g of pinned) if (cannot.has(g)) return true;
   return false;
 }
@@ -187,12 +216,19 @@ function splitModule(
   const order = [...ids].sort((a, b) => {
     const ga = nodes[a].group >= 0 ? 1 : 0, gb = nodes[b].group >= 0 ? 1 : 0;
     if (ga !== gb) return gb - ga;
-    if (ga) return nodes[b].photos.size - nodes[a].photos.size || a - b;
+    if (ga) return nodes[a].group - nodes[b].group || a - b;
     return strength.get(b)! - strength.get(a)! || a - b;
   });
   const parts: number[][] = [];
   const partOf = new Map<number, number>();
+  const partOfGroup = new Map<number, number>();
   for (const id of order) {
+    const g = nodes[id].group;
+    if (g >= 0 && partOfGroup.has(g)) {
+      parts[partOfGroup.get(g)!].push(id);
+      partOf.set(id, partOfGroup.get(g)!);
+      continue;
+    }
     const toPart = new Map<number, number>();
     for (const [o, wt] of adj.get(id) ?? []) {
       const p = partOf.get(o);
@@ -211,6 +247,7 @@ function splitModule(
     }
     parts[best].push(id);
     partOf.set(id, best);
+    if (g >= 0) partOfGroup.set(g, best);
   }
   // the largest part keeps the module's number
   return parts.sort((a, b) => b.length - a.length);
