@@ -10,7 +10,8 @@
 
 import { encodeNpy } from "../io/npy.ts";
 import { sha256Hex } from "../io/hash.ts";
-import { writeAtomically, writeFileAtomic } from "../io/atomic.ts";
+import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
+import { InputError } from "../errors.ts";
 import { NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
 import type { FaceView, Library } from "./library.ts";
@@ -167,6 +168,7 @@ export async function exportLibrary(
   }
   const written: OutputFile[] = [];
   const emptied = new Set<string>(); // person folders that may be left empty
+  const made = new Set<string>();
   let done = 0;
   for (const [path, want] of wants) {
     options.onProgress?.("write", done++, wants.size);
@@ -178,7 +180,10 @@ export async function exportLibrary(
       continue;
     }
     const dir = `${out}/${path.slice(0, path.lastIndexOf("/"))}`;
-    await Deno.mkdir(dir, { recursive: true });
+    if (!made.has(dir)) {
+      Deno.mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
     const chip = want.face !== undefined ? await store.chip(want.face) : null;
     if (info) {
       // not recorded: written by a run stopped before it recorded it, if it is the same file
@@ -190,16 +195,21 @@ export async function exportLibrary(
     }
     const from = spare.get(keyOf(want))?.pop();
     if (from) {
-      await Deno.rename(`${out}/${from}`, `${out}/${path}`);
+      Deno.renameSync(`${out}/${from}`, `${out}/${path}`);
       forget.push(from);
       emptied.add(from.slice(0, from.indexOf("/")));
       summary.moved++;
     } else if (want.face !== undefined) {
       if (!chip) continue;
-      await writeFileAtomic(`${out}/${path}`, chip);
+      placeSync(`${out}/${path}`, (tmp) => Deno.writeFileSync(tmp, chip));
       summary.written++;
     } else {
-      await place(`${input}/${want.photo}`, `${out}/${path}`, options.link ?? "copy");
+      const src = `${input}/${want.photo}`, link = options.link ?? "copy";
+      placeSync(`${out}/${path}`, (tmp) => {
+        if (link === "hard") Deno.linkSync(src, tmp);
+        else if (link === "symbolic") Deno.symlinkSync(Deno.realPathSync(src), tmp);
+        else Deno.copyFileSync(src, tmp);
+      });
       summary.written++;
     }
     written.push(record(out, path));
@@ -236,12 +246,21 @@ export async function exportLibrary(
   return summary;
 }
 
-async function place(src: string, dst: string, link: PlaceMode): Promise<void> {
-  await writeAtomically(dst, async (tmp) => {
-    if (link === "hard") await Deno.link(src, tmp);
-    else if (link === "symbolic") await Deno.symlink(await Deno.realPath(src), tmp);
-    else await Deno.copyFile(src, tmp);
-  });
+/**
+ * Makes `dst` with `write(tmp)` under a temporary name, then renames it into place
+ * (synchronous: thousands of small files a run, each op's round trip would dominate).
+ */
+function placeSync(dst: string, write: (tmp: string) => void): void {
+  const tmp = temporaryPath(dst);
+  try {
+    write(tmp);
+    Deno.renameSync(tmp, dst);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* not made */ }
+    throw new InputError(dst, `cannot write: ${(e as Error).message}`);
+  }
 }
 
 /**

@@ -66,7 +66,8 @@ export async function writeReport(
   };
   const sheets: string[] = [];
   const sheetDigests: Record<string, string> = {};
-  const representatives: RgbImage[] = [];
+  const representatives: (RgbImage | ReportFace)[] = []; // a face still to be read
+  const repIds: number[] = [];
   for (let i = 0; i < people.length; i++) {
     const c = people[i];
     const faces = c.faces.slice(0, SHEET_FACES);
@@ -74,9 +75,9 @@ export async function writeReport(
     const digest = faces.map((f) => f.id).join(",");
     onProgress?.(i + 1, people.length);
     if (previous[rel] === digest && await isFile(`${out}/${rel}`)) {
-      // the same faces as the sheet there: only the representative is read
-      const first = await crop(faces[0]);
-      if (first) representatives.push(first);
+      // the same faces as the sheet there: not made again
+      representatives.push(faces[0]);
+      repIds.push(faces[0].id);
       sheets.push(rel);
       sheetDigests[rel] = digest;
       continue;
@@ -84,17 +85,29 @@ export async function writeReport(
     const chips = (await Promise.all(faces.map(crop))).filter((x): x is RgbImage => x !== null);
     if (chips.length === 0) continue;
     representatives.push(chips[0]);
+    repIds.push(faces[0].id);
     await writeFileAtomic(`${out}/${rel}`, await encodePng(contactSheet(chips)));
     sheets.push(rel);
     sheetDigests[rel] = digest;
   }
   let overview: string | null = null;
+  sheetDigests["overview.png"] = repIds.join(",");
   if (representatives.length) {
     overview = "overview.png";
-    await writeFileAtomic(
-      `${out}/${overview}`,
-      await encodePng(contactSheet(representatives, { tile: 80, columns: 12 })),
-    );
+    if (
+      previous["overview.png"] !== sheetDigests["overview.png"] ||
+      !(await isFile(`${out}/${overview}`))
+    ) {
+      const chips = await Promise.all(
+        representatives.map((r) => ("data" in r ? Promise.resolve(r) : crop(r))),
+      );
+      await writeFileAtomic(
+        `${out}/${overview}`,
+        await encodePng(
+          contactSheet(chips.filter((x): x is RgbImage => x !== null), { tile: 80, columns: 12 }),
+        ),
+      );
+    }
   }
   await writeFileAtomic(`${out}/report.html`, renderReport(data));
   return { html: "report.html", contactSheets: sheets, overview, sheetDigests };
