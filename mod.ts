@@ -144,3 +144,43 @@ export { type ReportFiles, SHEET_FACES, writeReport } from "./lib/report/write_r
 export { contactSheet, type ContactSheetOptions } from "./lib/report/contact_sheet.ts";
 export { encodePng } from "./lib/image/encode_png.ts";
 export { resizeBilinear } from "./lib/image/transform.ts";
+export {
+  type FaceView,
+  Library,
+  type PersonRef,
+  type PersonView,
+  type UpdateOptions,
+  type UpdateSummary,
+} from "./lib/library/library.ts";
+export {
+  cleanOutputs,
+  exportLibrary,
+  type ExportOptions,
+  type ExportSummary,
+  type PlaceMode,
+} from "./lib/library/export.ts";
+export { SCHEMA_VERSION, SqliteStore } from "./lib/library/sqlite_store.ts";
+export type {
+  Assignment,
+  Box,
+  CannotLink,
+  Clustering,
+  Decision,
+  Edit,
+  LibraryStore,
+  NeighbourList,
+  NewFace,
+  OutputFile,
+  StoredFace,
+  StoredPerson,
+  StoredPhoto,
+} from "./lib/library/store.ts";
+export type { IngestSummary } from "./lib/library/ingest.ts";
+export type { ReclusterSummary } from "./lib/library/recluster.ts";
+export type { NeighbourSummary } from "./lib/library/neighbours.ts";
+export {
+  constrainedInfomap,
+  type ConstrainedModules,
+  type MustLink,
+  type RowConstraints,
+} from "./lib/library/constrained_infomap.ts";
