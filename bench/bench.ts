@@ -4,7 +4,7 @@
  *
  * `deno task bench` runs everything (about 15 minutes on 2 cores); `deno task bench --quick`
  * leaves out the 200k set and N = 50k. `deno task bench faces` runs the face-model benches
- * (embedding beside onnxruntime-node, decoders, photos end to end; ../shared needed) and
+ * (embedding beside onnxruntime-node, decoders, photos end to end, the library's re-runs; ../shared needed) and
  * `deno task bench gpu` the WebGPU ones (profile, variants; see tools/gpu_check.sh). Each case runs in its own process so that its peak
  * memory (VmHWM) is its own. Results print as Markdown rows for BENCHMARKS.md.
  *
@@ -133,6 +133,7 @@ async function main() {
           "five_celebrity",
           "lfw_min10",
         ],
+        ["bench/library.ts", "lfw_min10"],
       ],
       gpu: [["bench/gpu_profile.ts"], ["bench/gpu_embed.ts"]],
     };
