@@ -120,6 +120,10 @@ Deno.test({
       const manifest = JSON.parse(await Deno.readTextFile(`${out}/clusters.json`));
       assertEquals(manifest.decisions.length, decided.length);
       assert(manifest.people.every((p: Json) => p.name !== null), "every person named");
+      const html = await Deno.readTextFile(`${out}/report.html`);
+      assert(html.includes(`Your decisions (${decided.length})`), "the report lists the decisions");
+      assert(html.includes("Since the last run"), "the report says what the run changed");
+      for (const l of named.keys()) assert(html.includes(`>${l}<`), `the report names ${l}`);
       // undo the last decision: that face may rejoin its person again
       const undone = await cli(["undo", out]);
       assertEquals(undone.kind, "not_this_person");

@@ -183,6 +183,10 @@ export async function exportLibrary(
     if (!made.has(dir)) {
       Deno.mkdirSync(dir, { recursive: true });
       made.add(dir);
+      // temporary files of a run killed while it wrote here (named by temporaryPath)
+      for (const e of Deno.readDirSync(dir)) {
+        if (e.isFile && /^\..+\.\d+\.tmp$/.test(e.name)) Deno.removeSync(`${dir}/${e.name}`);
+      }
     }
     const chip = want.face !== undefined ? await store.chip(want.face) : null;
     if (info) {
@@ -395,32 +399,24 @@ async function writeManifestAndReport(
   await writeFileAtomic(`${out}/clusters.json`, JSON.stringify(manifest, null, 1) + "\n");
   const key = `report_digest:${out}`;
   const previous = JSON.parse(await store.setting(key) ?? "null") as
-    | { digest: string; files: string[]; sheets?: Record<string, string> }
+    | { digest: string; sheets?: Record<string, string> }
     | null;
-  let reportFiles: string[];
-  const exists = (p: string) => lstat(`${out}/${p}`) !== null;
-  if (
-    previous?.digest === digest && previous.files.every(exists)
-  ) {
-    reportFiles = previous.files;
-  } else {
+  if (previous?.digest !== digest || lstat(`${out}/embeddings.npy`) === null) {
     const vectors = await store.vectors(faces.map((f) => f.id), dims);
     await writeFileAtomic(
       `${out}/embeddings.npy`,
       encodeNpy({ rows: faces.length, cols: dims, data: vectors }),
     );
-    const r = await writeReport(
-      out,
-      manifest as unknown as ReportData,
-      (d, t) => options.onProgress?.("report", d, t),
-      previous?.sheets ?? {},
-    );
-    reportFiles = [...r.contactSheets, ...(r.overview ? [r.overview] : [])];
-    await store.setSetting(
-      key,
-      JSON.stringify({ digest, files: reportFiles, sheets: r.sheetDigests }),
-    );
   }
+  // the page always (it shows the run's changes); sheets and overview when their faces changed
+  const r = await writeReport(
+    out,
+    manifest as unknown as ReportData,
+    (d, t) => options.onProgress?.("report", d, t),
+    previous?.sheets ?? {},
+  );
+  const reportFiles = [...r.contactSheets, ...(r.overview ? [r.overview] : [])];
+  await store.setSetting(key, JSON.stringify({ digest, sheets: r.sheetDigests }));
   for (const f of reportFiles) files.add(f);
   return files;
 }

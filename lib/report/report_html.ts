@@ -60,6 +60,17 @@ export interface ReportData {
   accounting?: { with_faces: number; without_faces: number; failed: number };
   /** The detector, and the pictures taken whole (crop mode). */
   detection?: { detector: string; refine: boolean; crop: boolean; whole: number };
+  /** Of a library: what the last run changed. */
+  changes?: {
+    new_photos: number;
+    removed_photos: number;
+    new_people: number[];
+    faces_added: Record<string, number>;
+  };
+  /** Of a library: its people (stable id, name, folder). */
+  people?: { id: number; name: string | null; folder: string; faces: number; pinned: number }[];
+  /** Of a library: the user's decisions, oldest first. */
+  decisions?: { id: number; at: string; kind: string; summary: string; undone: boolean }[];
 }
 
 /** The folder of faces below the quality gate (never in a person). */
@@ -224,6 +235,43 @@ table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;paddi
  * console.log(html.startsWith("<!DOCTYPE html>")); // true
  * ```
  */
+/** A library's report: what the last run changed, and the user's decisions. */
+function librarySections(data: ReportData): string[] {
+  const out: string[] = [];
+  const c = data.changes;
+  if (c) {
+    const folderOf = new Map((data.people ?? []).map((p) => [String(p.id), p]));
+    const added = Object.entries(c.faces_added).filter(([p]) => folderOf.has(p))
+      .sort((a, b) => b[1] - a[1]);
+    out.push(
+      `<section id="changes"><h2>Since the last run</h2><p>${c.new_photos} new photos, ${c.removed_photos} gone; ${c.new_people.length} new people</p>`,
+      added.length
+        ? `<table class="changes"><tr><th>person</th><th>faces added</th></tr>${
+          added.map(([p, n]) => {
+            const person = folderOf.get(p)!;
+            return `<tr><td><a href="#${esc(person.folder)}">${
+              esc(person.name ?? person.folder)
+            }</a>${c.new_people.includes(Number(p)) ? " (new)" : ""}</td><td>${n}</td></tr>`;
+          }).join("")
+        }</table>`
+        : `<p class="muted">no person gained a face</p>`,
+      `</section>`,
+    );
+  }
+  if (data.decisions?.length) {
+    out.push(
+      `<section id="decisions"><h2>Your decisions (${data.decisions.length})</h2><table class="decisions"><tr><th>#</th><th>when</th><th>what</th></tr>${
+        data.decisions.map((d) =>
+          `<tr${d.undone ? ' class="muted"' : ""}><td>${d.id}</td><td>${esc(d.at)}</td><td>${
+            esc(`${d.kind}: ${d.summary}`)
+          }${d.undone ? " (undone)" : ""}</td></tr>`
+        ).join("")
+      }</table></section>`,
+    );
+  }
+  return out;
+}
+
 export function renderReport(data: ReportData): string {
   const { people, alone, notFaces } = groupFaces(data);
   const acc = data.accounting;
@@ -243,6 +291,7 @@ export function renderReport(data: ReportData): string {
       data.detection?.whole ? ` · ${data.detection.whole} pictures taken whole as a face` : ""
     }</div></header>`,
   );
+  out.push(...librarySections(data));
   if (data.metrics && errors) {
     const m = data.metrics, f = (x: number) => x.toFixed(4);
     out.push(
