@@ -19,6 +19,7 @@ import { evaluate } from "./lib/metrics/metrics.ts";
 import { checkOutputFolder, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
 import { Library } from "./lib/library/library.ts";
 import { cleanOutputs, exportLibrary } from "./lib/library/export.ts";
+import { startReview } from "./lib/review/server.ts";
 import { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
 import { defaultModel, type EmbeddingModel, isModelAvailable, MODELS } from "./lib/embed/models.ts";
 import { modelFromFile } from "./lib/embed/model_file.ts";
@@ -87,6 +88,9 @@ People (LIBRARY: the output folder; PERSON: an id or a name; FACE: face ids, see
   deno run -A cli.ts undo LIBRARY                undo the last decision
   deno run -A cli.ts history LIBRARY             the decisions, oldest first
   (--json on each prints JSON; each decision holds in every later run's clustering)
+  deno run -A cli.ts review LIBRARY [--port N]   the review page in the browser: people, faces,
+                     names, merges, moves, undo and re-cluster, on 127.0.0.1 with a per-start
+                     token in the printed address (--host H --allow-remote for another address)
 
 Demo:
   deno run -A cli.ts demo [--out DIR]   the main job on the six group photos that ship in the
@@ -390,6 +394,7 @@ async function photosCommand(args: string[]): Promise<number> {
       faces_moved: result.people.moved,
       splits: result.people.splits,
     };
+    await lib.store.setSetting("link", link);
     const summary = await exportLibrary(lib, input, outReal, {
       link,
       extra: { seconds: result.seconds, changes, ...(metrics ? { metrics } : {}) },
@@ -656,6 +661,69 @@ async function decisionCommand(command: string, args: string[]): Promise<number>
   }
 }
 
+/**
+ * `review LIBRARY [--port N] [--host H --allow-remote]`: the review page over a library, on
+ * 127.0.0.1 with a per-start token; "re-cluster" there runs the main job's update with the
+ * library's own settings.
+ */
+async function reviewCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: "string", default: "0" },
+      host: { type: "string", default: "127.0.0.1" },
+      "allow-remote": { type: "boolean", default: false },
+      cache: { type: "string" },
+    },
+  });
+  if (positionals.length !== 1) return fail("review LIBRARY [--port N]");
+  const lib = await openLibrary(positionals[0]);
+  const input = await lib.store.setting("input");
+  if (input === null) throw new InputError(positionals[0], "the library has no photos yet");
+  const out = lib.store.location.replace(/\/[^/]*$/, "");
+  const server = await startReview(lib, {
+    hostname: values.host,
+    allowRemote: values["allow-remote"],
+    port: intOption(values.port, "port", 0),
+    input,
+    recluster: () => reclusterLibrary(lib, input, out, values.cache ?? modelCacheDir()),
+  });
+  console.log(`review ${input}'s people: open ${server.url}`);
+  console.log("(Ctrl-C stops it; every decision is already saved in the library)");
+  await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", () => resolve()));
+  await server.close();
+  await lib.close();
+  return 0;
+}
+
+/** The main job's update and output folder, with the settings the library was made with. */
+async function reclusterLibrary(
+  lib: Library,
+  input: string,
+  out: string,
+  cacheDir: string,
+): Promise<string> {
+  const key = (await lib.store.setting("detector_key")) ?? "";
+  const last = JSON.parse(await lib.store.setting("last_run") ?? "{}");
+  const r = await lib.update(input, {
+    model: (await lib.model()) ?? undefined,
+    cacheDir,
+    detector: ((await lib.store.setting("detector")) ?? undefined) as DetectorKind | undefined,
+    refine: !key.includes("-p5-"),
+    crop: key.endsWith("-crop"),
+    flip: ((await lib.store.setting("model_key")) ?? "").endsWith("-flip"),
+    k: last.settings?.k,
+    minSim: last.settings?.minSim,
+    minQuality: Number((await lib.store.setting("min_quality")) ?? "0.5"),
+    exclude: [out],
+  });
+  const link = ((await lib.store.setting("link")) ?? "copy") as LinkMode;
+  const e = await exportLibrary(lib, input, out, { link });
+  return `re-clustered: ${r.people.people} people (${r.people.newPersons.length} new), ${r.people.moved} faces changed person; ${e.written} files written, ${e.moved} moved, ${e.removed} removed`;
+}
+
 /** Commands that read or change a library's people. */
 const DECISIONS = [
   "people",
@@ -797,6 +865,7 @@ export async function main(args: string[]): Promise<number> {
     if (command === "models") return await modelsCommand(rest);
     if (command === "demo") return await demoCommand(rest);
     if (DECISIONS.includes(command)) return await decisionCommand(command, rest);
+    if (command === "review") return await reviewCommand(rest);
     return await photosCommand(args);
   } catch (e) {
     if (e instanceof InputError) {

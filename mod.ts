@@ -184,3 +184,4 @@ export {
   type MustLink,
   type RowConstraints,
 } from "./lib/library/constrained_infomap.ts";
+export { type ReviewOptions, type ReviewServer, startReview } from "./lib/review/server.ts";

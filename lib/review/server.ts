@@ -1,0 +1,372 @@
+/**
+ * The review server: a local web page over a library, to see, name, merge and correct
+ * people. It listens on 127.0.0.1 only (another address must be asked for), every request
+ * needs the random token made at start, Host and Origin are checked (DNS rebinding, CSRF),
+ * images are served by the ids the library knows (never a path from the request), and the
+ * decisions go through one queue so that two tabs never lose one.
+ *
+ * @module
+ */
+
+import { InputError } from "../errors.ts";
+import { loadSharp } from "../image/decode.ts";
+import type { FaceView, Library, PersonView } from "../library/library.ts";
+import { REVIEW_PAGE } from "./page.ts";
+
+/** Options of {@link startReview}. */
+export interface ReviewOptions {
+  /** Address to listen on. @default "127.0.0.1" */
+  hostname?: string;
+  /** Listen on an address other than the loopback one. @default false */
+  allowRemote?: boolean;
+  /** Port (0: any free one). @default 0 */
+  port?: number;
+  /** The token (tests); a random one by default. */
+  token?: string;
+  /** The input folder (photos are read from it by their stored paths). */
+  input: string;
+  /** Applies the decisions: re-clusters and updates the output folders. */
+  recluster?: () => Promise<string>;
+}
+
+/** A running review server. */
+export interface ReviewServer {
+  /** The address to open (with the token). */
+  url: string;
+  /** The port. */
+  port: number;
+  /** The token every request must carry. */
+  token: string;
+  /** Stops it. */
+  close(): Promise<void>;
+}
+
+/** Faces or people per page of the lists. */
+const PAGE = 60;
+
+const json = (data: unknown, status = 200): Response =>
+  new Response(JSON.stringify(data), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+  });
+const problem = (status: number, message: string): Response => json({ error: message }, status);
+
+/** Constant-time string comparison. */
+function sameText(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
+  let d = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) d |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return d === 0;
+}
+
+/** A request body field that must be a positive integer. */
+function id(v: unknown, what: string): number {
+  if (typeof v === "number" && Number.isInteger(v) && v > 0) return v;
+  if (typeof v === "string" && /^\d+$/.test(v)) return Number(v);
+  throw new InputError(what, `expected an id, got ${JSON.stringify(v)}`);
+}
+
+function ids(v: unknown, what: string): number[] {
+  if (!Array.isArray(v) || v.length === 0) throw new InputError(what, "expected a list of ids");
+  return v.map((x) => id(x, what));
+}
+
+function personRef(v: unknown, what: string): number | string {
+  if (typeof v === "string" && v.trim() !== "") return v;
+  return id(v, what);
+}
+
+/** What the page lists: computed once per change of the library. */
+interface Snapshot {
+  faces: FaceView[];
+  byId: Map<number, FaceView>;
+  people: PersonView[];
+  centroids: Map<number, Float32Array>;
+  gate: number;
+  dims: number;
+  /** Suggestions below the link threshold are not shown. */
+  minSim: number;
+}
+
+/**
+ * Starts the review server over an open library.
+ *
+ * @param lib The library.
+ * @param options Address, input folder, the re-cluster action.
+ * @returns The server, with the address to open.
+ * @throws {InputError} For an address other than the loopback one without `allowRemote`.
+ *
+ * @example
+ * ```ts ignore
+ * const lib = await Library.open("photos_people/library.db");
+ * const server = await startReview(lib, { input: "photos" });
+ * console.log(`open ${server.url}`);
+ * ```
+ */
+export function startReview(lib: Library, options: ReviewOptions): Promise<ReviewServer> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  if (!["127.0.0.1", "::1", "localhost"].includes(hostname) && !options.allowRemote) {
+    throw new InputError(
+      hostname,
+      "the review server listens on 127.0.0.1 only (another address needs --allow-remote)",
+    );
+  }
+  const token = options.token ??
+    Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+  let snapshot: Promise<Snapshot> | null = null;
+  const snap = (): Promise<Snapshot> => {
+    snapshot ??= (async () => {
+      const faces = await lib.faces();
+      const persons = await lib.store.persons();
+      return {
+        faces,
+        byId: new Map(faces.map((f) => [f.id, f])),
+        people: await lib.people(),
+        centroids: new Map(
+          persons.filter((p) => p.centroid).map((p) => [p.id, p.centroid!]),
+        ),
+        gate: Number(await lib.store.setting("min_quality") ?? "0.5"),
+        dims: Number(await lib.store.setting("model_dims") ?? "0"),
+        minSim: JSON.parse(await lib.store.setting("last_run") ?? "{}").settings?.minSim ?? 0,
+      };
+    })();
+    return snapshot;
+  };
+  // decisions one at a time, in the order they came
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run.finally(() => (snapshot = null));
+  };
+  const thumbs = new Map<string, Uint8Array>();
+  let port = 0;
+  const hosts = () =>
+    new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostname}:${port}`]);
+  const origins = () => new Set([...hosts()].map((h) => `http://${h}`));
+
+  const handler = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    if (!hosts().has(req.headers.get("host") ?? "")) return problem(403, "unknown Host");
+    const origin = req.headers.get("origin");
+    if (origin !== null && !origins().has(origin)) return problem(403, "cross-origin request");
+    const given = req.method === "GET"
+      ? url.searchParams.get("t") ?? ""
+      : req.headers.get("x-facecluster-token") ?? "";
+    if (!sameText(given, token)) {
+      return problem(401, "a token is needed (open the printed address)");
+    }
+    try {
+      if (req.method === "POST") {
+        if (origin === null) return problem(403, "a request that changes things needs its Origin");
+        if (url.pathname !== "/api/decide") return problem(404, "no such action");
+        let body: Record<string, unknown>;
+        try {
+          body = await req.json();
+        } catch {
+          return problem(400, "the body must be JSON");
+        }
+        if (typeof body !== "object" || body === null) {
+          return problem(400, "the body must be an object");
+        }
+        return json(await serial(() => decide(lib, body, options)));
+      }
+      if (req.method !== "GET") return problem(405, "GET or POST");
+      return await read(url, await snap());
+    } catch (e) {
+      if (e instanceof InputError) return problem(400, e.message);
+      return problem(500, (e as Error).message);
+    }
+  };
+
+  const read = async (url: URL, s: Snapshot): Promise<Response> => {
+    const path = url.pathname;
+    const offset = Math.max(0, Number(url.searchParams.get("offset") ?? 0) | 0);
+    const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? PAGE) | 0));
+    if (path === "/") {
+      return new Response(REVIEW_PAGE, {
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-store",
+          "content-security-policy":
+            "default-src 'self'; img-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          "referrer-policy": "no-referrer",
+        },
+      });
+    }
+    if (path === "/api/people") {
+      const q = (url.searchParams.get("q") ?? "").trim().toLowerCase();
+      let list = s.people.filter((p) =>
+        !q || (p.name ?? "").toLowerCase().includes(q) || String(p.id) === q
+      );
+      if (url.searchParams.get("order") !== "size") {
+        list = [...list].sort((a, b) => Number(a.name !== null) - Number(b.name !== null));
+      }
+      return json({ total: list.length, people: list.slice(offset, offset + limit) });
+    }
+    let m = /^\/api\/person\/(\d+)$/.exec(path);
+    if (m) {
+      const person = s.people.find((p) => p.id === Number(m![1]));
+      if (!person) return problem(404, `no person ${m[1]} with faces in this library`);
+      const faces = s.faces.filter((f) => f.personId === person.id)
+        .sort((a, b) => a.similarity - b.similarity || a.id - b.id);
+      return json({
+        person,
+        total: faces.length,
+        faces: faces.slice(offset, offset + limit).map(faceJson),
+        suggestions: person.name === null ? suggest(s, s.centroids.get(person.id), person.id) : [],
+      });
+    }
+    if (path === "/api/alone" || path === "/api/notfaces") {
+      const alone = path === "/api/alone";
+      const faces = s.faces.filter((f) =>
+        f.personId === null &&
+        (alone ? !f.notFace && f.quality >= s.gate : f.notFace || f.quality < s.gate)
+      );
+      const page = faces.slice(offset, offset + limit);
+      const vectors = alone && page.length
+        ? await lib.store.vectors(page.map((f) => f.id), s.dims)
+        : null;
+      return json({
+        total: faces.length,
+        faces: page.map((f, i) => ({
+          ...faceJson(f),
+          suggestions: vectors ? suggest(s, vectors.subarray(i * s.dims, (i + 1) * s.dims)) : [],
+        })),
+      });
+    }
+    m = /^\/face\/(\d+)$/.exec(path);
+    if (m) {
+      if (!s.byId.has(Number(m[1]))) return problem(404, `no face ${m[1]} in this library`);
+      const chip = await lib.store.chip(Number(m[1]));
+      if (!chip) return problem(404, `face ${m[1]} has no picture`);
+      return new Response(chip as Uint8Array<ArrayBuffer>, {
+        headers: { "content-type": "image/png", "cache-control": "private, max-age=3600" },
+      });
+    }
+    m = /^\/photo\/(\d+)$/.exec(path);
+    if (m) return await photo(Number(m[1]));
+    return problem(404, "not found");
+  };
+
+  const photo = async (faceId: number): Promise<Response> => {
+    const f = (await snap()).byId.get(faceId);
+    if (!f) return problem(404, `no face ${faceId} in this library`);
+    let bytes = thumbs.get(f.file);
+    if (!bytes) {
+      const data = await Deno.readFile(`${options.input}/${f.file}`).catch(() => null);
+      if (!data) return problem(404, `the photo of face ${faceId} is not in the input any more`);
+      const sharp = await loadSharp();
+      bytes = sharp
+        ? new Uint8Array(
+          await sharp(data).rotate().resize(800, 800, { fit: "inside", withoutEnlargement: true })
+            .jpeg({ quality: 85 }).toBuffer(),
+        )
+        : data;
+      if (thumbs.size > 200) thumbs.delete(thumbs.keys().next().value!);
+      thumbs.set(f.file, bytes);
+    }
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: { "content-type": "image/jpeg", "cache-control": "private, max-age=3600" },
+    });
+  };
+
+  const server = Deno.serve(
+    { hostname, port: options.port ?? 0, onListen: () => {} },
+    handler,
+  );
+  port = server.addr.port;
+  const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return Promise.resolve({
+    url: `http://${shown}:${port}/?t=${token}`,
+    port,
+    token,
+    close: async () => {
+      await server.shutdown();
+      await queue;
+    },
+  });
+}
+
+function faceJson(f: FaceView) {
+  return {
+    id: f.id,
+    file: f.file,
+    personId: f.personId,
+    pinned: f.pinned,
+    similarity: f.similarity,
+    quality: f.quality,
+    notFace: f.notFace,
+  };
+}
+
+/** The nearest named people to a direction ("is this Alice?"), best first. */
+function suggest(
+  s: Snapshot,
+  v: Float32Array | undefined,
+  except?: number,
+): { id: number; name: string; similarity: number }[] {
+  if (!v) return [];
+  const out: { id: number; name: string; similarity: number }[] = [];
+  for (const p of s.people) {
+    if (p.name === null || p.id === except) continue;
+    const c = s.centroids.get(p.id);
+    if (!c) continue;
+    let d = 0;
+    for (let j = 0; j < c.length; j++) d += c[j] * v[j];
+    if (d >= s.minSim) out.push({ id: p.id, name: p.name, similarity: d });
+  }
+  return out.sort((a, b) => b.similarity - a.similarity).slice(0, 3);
+}
+
+/** One decision from the page, as the CLI's commands make them. */
+async function decide(
+  lib: Library,
+  body: Record<string, unknown>,
+  options: ReviewOptions,
+): Promise<{ ok: true; summary: string; decision: number | null }> {
+  const done = async (decision: number) => ({
+    ok: true as const,
+    decision,
+    summary: (await lib.decisions()).find((d) => d.id === decision)!.summary,
+  });
+  switch (body.action) {
+    case "name": {
+      if (typeof body.name !== "string" && body.name !== null) {
+        throw new InputError("name", "expected a name or null");
+      }
+      return await done(await lib.name(id(body.person, "person"), body.name as string | null));
+    }
+    case "merge":
+      return await done(await lib.merge(personRef(body.into, "into"), ids(body.others, "others")));
+    case "move":
+      return await done(
+        await lib.move(
+          ids(body.faces, "faces"),
+          body.to === null || body.to === "new" ? null : personRef(body.to, "to"),
+          typeof body.name === "string" ? body.name : null,
+        ),
+      );
+    case "split":
+      return await done(await lib.split(id(body.person, "person"), ids(body.faces, "faces")));
+    case "not-face":
+      return await done(await lib.notAFace(ids(body.faces, "faces")));
+    case "not-person":
+      return await done(await lib.notThisPerson(ids(body.faces, "faces")));
+    case "undo": {
+      const d = await lib.undo();
+      return {
+        ok: true,
+        decision: d?.id ?? null,
+        summary: d ? `undone: ${d.summary}` : "nothing to undo",
+      };
+    }
+    case "recluster": {
+      if (!options.recluster) throw new InputError("recluster", "not available here");
+      return { ok: true, decision: null, summary: await options.recluster() };
+    }
+    default:
+      throw new InputError("action", `unknown action ${JSON.stringify(body.action)}`);
+  }
+}
