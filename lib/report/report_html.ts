@@ -219,22 +219,6 @@ table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;paddi
 .mix{color:#a30}.muted{color:#777}
 `;
 
-/**
- * Renders the report page.
- *
- * @param data The manifest's fields (faces, clusters, failures, settings, timings, metrics).
- * @returns The HTML text; images are the crops beside it in the output folder.
- *
- * @example
- * ```ts
- * import { renderReport } from "./report_html.ts";
- * const html = renderReport({
- *   input: "photos", model: { name: "dlib", dims: 128 }, k: 80, min_sim: 0.94, photos: 1,
- *   faces: [], clusters: [], failed: [], without_faces: ["a.jpg"], skipped: [],
- * });
- * console.log(html.startsWith("<!DOCTYPE html>")); // true
- * ```
- */
 /** A library's report: what the last run changed, and the user's decisions. */
 function librarySections(data: ReportData): string[] {
   const out: string[] = [];
@@ -272,6 +256,22 @@ function librarySections(data: ReportData): string[] {
   return out;
 }
 
+/**
+ * Renders the report page.
+ *
+ * @param data The manifest's fields (faces, clusters, failures, settings, timings, metrics).
+ * @returns The HTML text; images are the crops beside it in the output folder.
+ *
+ * @example
+ * ```ts
+ * import { renderReport } from "./report_html.ts";
+ * const html = renderReport({
+ *   input: "photos", model: { name: "dlib", dims: 128 }, k: 80, min_sim: 0.94, photos: 1,
+ *   faces: [], clusters: [], failed: [], without_faces: ["a.jpg"], skipped: [],
+ * });
+ * console.log(html.startsWith("<!DOCTYPE html>")); // true
+ * ```
+ */
 export function renderReport(data: ReportData): string {
   const { people, alone, notFaces } = groupFaces(data);
   const acc = data.accounting;
