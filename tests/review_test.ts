@@ -238,7 +238,7 @@ Deno.test({
   name: "review: the page in Chromium — rename, merge, move, reload, re-cluster; timings",
   ignore: !HAVE || BROWSER === null,
   fn: () =>
-    withReview(async (s, lib) => {
+    withReview(async (s, lib, root) => {
       const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
       const ctx = await chromium.launchPersistentContext(profile, {
         executablePath: BROWSER!,
@@ -249,6 +249,11 @@ Deno.test({
       await Deno.mkdir(ARTIFACTS, { recursive: true });
       try {
         const page = await ctx.newPage();
+        /** Opens a view and waits until it is drawn. */
+        const open = async (hash: string) => {
+          await page.goto(`${s.url}#${hash}`);
+          await page.waitForSelector(`body[data-ready="${hash}"]`);
+        };
         const errors: string[] = [];
         page.on("pageerror", (e) => errors.push(e.message));
         const t0 = performance.now();
@@ -271,16 +276,14 @@ Deno.test({
           `document.querySelector("#title")?.textContent?.startsWith("Penny")`,
         );
         // merge b into Penny
-        await page.goto(`${s.url}#person/${b.id}`);
-        await page.waitForSelector(".card.face");
+        await open(`person/${b.id}`);
         await page.fill("#target", "Penny");
         await page.click("#do-merge");
         await page.waitForFunction(`location.hash === "#people"`);
         await page.waitForSelector(".card.person");
         assertEquals(await page.locator(".card.person").count(), 7);
         // move one face of c to d (select it, m, type d's id, Enter)
-        await page.goto(`${s.url}#person/${c.id}`);
-        await page.waitForSelector(".card.face");
+        await open(`person/${c.id}`);
         const moved = Number(await page.locator(".card.face").first().getAttribute("data-face"));
         await page.locator(".card.face").first().click();
         await page.keyboard.press("m");
@@ -313,6 +316,54 @@ Deno.test({
         assertEquals(penny.faces, a.faces + b.faces);
         assertEquals(after.find((f) => f.id === moved)!.personId, d.id);
         await page.screenshot({ path: `${ARTIFACTS}review_after_recluster.png` });
+        // split (click, shift-click, s), not this person (x), not a face (f), undo (u)
+        const e = people[4];
+        await open(`person/${e.id}`);
+        const cards = page.locator(".card.face");
+        const ids = await Promise.all(
+          [0, 1, 2].map(async (i) => Number(await cards.nth(i).getAttribute("data-face"))),
+        );
+        await cards.nth(0).click();
+        await cards.nth(1).click({ modifiers: ["Shift"] });
+        await page.keyboard.press("s");
+        await page.waitForFunction(
+          `/a new person/.test(document.querySelector("#status")?.textContent ?? "")`,
+        );
+        await page.waitForSelector(".card.face");
+        await page.locator(`.card.face[data-face="${ids[2]}"]`).click();
+        await page.keyboard.press("x");
+        await page.waitForFunction(
+          `/is not person/.test(document.querySelector("#status")?.textContent ?? "")`,
+        );
+        await open("alone");
+        await page.locator(`.card.face[data-face="${ids[2]}"]`).click();
+        await page.keyboard.press("f");
+        await page.waitForFunction(
+          `/not faces/.test(document.querySelector("#status")?.textContent ?? "")`,
+        );
+        await open("notfaces");
+        await page.waitForSelector(`.card.face[data-face="${ids[2]}"]`);
+        const byId = new Map((await lib.faces()).map((f) => [f.id, f]));
+        assert(byId.get(ids[0])!.personId === byId.get(ids[1])!.personId, "split together");
+        assert(byId.get(ids[0])!.personId !== e.id, "split off");
+        assert(byId.get(ids[2])!.notFace, "marked not a face");
+        await page.keyboard.press("u");
+        await page.waitForFunction(
+          `/undone/.test(document.querySelector("#status")?.textContent ?? "")`,
+        );
+        assert(!(await lib.faces()).find((f) => f.id === ids[2])!.notFace, "undone");
+        // a server restart: a new token (the old one refused), every decision still there
+        const again = await startReview(lib, { input: `${root}/in` });
+        try {
+          const old = await fetch(`http://127.0.0.1:${again.port}/api/people?t=${s.token}`);
+          assertEquals(old.status, 401);
+          await old.body?.cancel();
+          await page.goto(again.url);
+          await page.waitForSelector(".card.person");
+          assert((await page.textContent("#main"))!.includes("Penny"), "kept over a restart");
+        } finally {
+          await again.close();
+        }
         assertEquals(errors, []);
         console.log(
           `review page (bbt_faceapi, 40 faces): people page ${peopleMs.toFixed(0)} ms, a person ${

@@ -70,8 +70,9 @@ const decide = async (body) => {
     });
     const j = await r.json();
     if (!r.ok) throw new Error(j.error || r.statusText);
-    status.textContent = j.summary;
+    selected = new Set();
     await render();
+    status.textContent = j.summary; // after the view shows the change
     return j;
   } catch (e) {
     status.textContent = "error: " + e.message;
@@ -118,7 +119,8 @@ async function peopleView() {
 function faceCard(f, extra = "") {
   return '<div class="card face' + (selected.has(f.id) ? " sel" : "") + (f.pinned ? " pinned" : "") +
     '" data-face="' + f.id + '" title="' + esc(f.file) + '">' + img(f.id) +
-    '<div class="sub">' + (f.similarity ? f.similarity.toFixed(2) : "") + '</div>' + extra + '</div>';
+    '<div class="sub">' + (f.similarity ? f.similarity.toFixed(2) : "") +
+    ' <a href="/photo/' + f.id + '?t=' + T + '" target="_blank" rel="noopener">photo</a></div>' + extra + '</div>';
 }
 
 async function personView(id) {
@@ -174,7 +176,7 @@ async function render() {
   const m = /^person\\/(\\d+)$/.exec(h);
   view = m ? { kind: "person", id: Number(m[1]) } : { kind: h };
   for (const k of ["people", "alone", "notfaces"]) $("#nav-" + k).classList.toggle("on", view.kind === k);
-  selected = new Set();
+  document.body.dataset.ready = "";
   try {
     if (view.kind === "person") await personView(view.id);
     else if (view.kind === "alone" || view.kind === "notfaces") await facesView(view.kind);
@@ -182,6 +184,7 @@ async function render() {
   } catch (e) {
     main.innerHTML = '<p class="muted">' + esc(e.message) + ' <a href="#people">people</a></p>';
   }
+  document.body.dataset.ready = h;
   document.dispatchEvent(new Event("rendered"));
 }
 
@@ -207,6 +210,7 @@ const actions = {
 };
 
 document.addEventListener("click", (e) => {
+  if (e.target.closest("a")) return; // links open as links
   const el = e.target.closest("button, .card");
   if (!el) return;
   if (el.id && actions[el.id]) return actions[el.id]();
@@ -245,7 +249,10 @@ document.addEventListener("keydown", (e) => {
   else if (k === "r") actions.recluster();
   else if (k === "Escape") location.hash = "people";
 });
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => {
+  selected = new Set();
+  render();
+});
 render();
 </script></body></html>
 `;
