@@ -17,8 +17,8 @@ import { writeLinks } from "./lib/io/links_file.ts";
 import { createKnnBackend, type KnnDevice } from "./lib/knn/select.ts";
 import { evaluate } from "./lib/metrics/metrics.ts";
 import { checkOutputFolder, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
-import { Library } from "./lib/library/library.ts";
-import { cleanOutputs, exportLibrary } from "./lib/library/export.ts";
+import { Library, type UpdateOptions, type UpdateSummary } from "./lib/library/library.ts";
+import { cleanOutputs, exportLibrary, type ExportSummary } from "./lib/library/export.ts";
 import { startReview } from "./lib/review/server.ts";
 import { chooseInferenceDevice } from "./lib/embed/onnx_runtime.ts";
 import { defaultModel, type EmbeddingModel, isModelAvailable, MODELS } from "./lib/embed/models.ts";
@@ -269,7 +269,26 @@ function metricLines(m: ReturnType<typeof evaluate>): string[] {
   ];
 }
 
-async function photosCommand(args: string[]): Promise<number> {
+/** The main job's options, parsed and checked. */
+interface PhotoOptions {
+  input: string;
+  out: string;
+  library?: string;
+  force: boolean;
+  fresh: boolean;
+  link: LinkMode;
+  evaluate: boolean;
+  json: boolean;
+  quiet: boolean;
+  device: KnnDevice;
+  cacheDir: string;
+  model?: EmbeddingModel;
+  detector?: DetectorKind;
+  update: UpdateOptions;
+}
+
+/** The main job's options from its arguments. */
+async function photoOptions(args: string[]): Promise<PhotoOptions | null> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -298,16 +317,8 @@ async function photosCommand(args: string[]): Promise<number> {
       "min-quality": { type: "string" },
     },
   });
-  if (positionals.length !== 1) return fail("give one PHOTOS_DIR");
-  const cacheDir = values.cache ?? modelCacheDir();
-  const givenModel = values.model === undefined ? undefined : await modelOption(values.model);
+  if (positionals.length !== 1) return null;
   const input = positionals[0].replace(/\/+$/, "") || "/";
-  const k = kOption(values.k);
-  const minSim = minSimOption(values["min-sim"]);
-  const link = choiceOption<LinkMode>(values.link, "link", ["copy", "hard", "symbolic"]);
-  const device = choiceOption<KnnDevice>(values.device, "device", DEVICES);
-  const maxPixels = intOption(values["max-pixels"], "max-pixels", 100_000_000);
-  const minFaceSize = intOption(values["min-face-size"], "min-face-size", 20);
   const minConfidence = values["min-confidence"] === undefined
     ? undefined
     : Number(values["min-confidence"]);
@@ -321,178 +332,253 @@ async function photosCommand(args: string[]): Promise<number> {
   if (!(minQuality >= 0 && minQuality <= 1)) {
     throw new InputError("--min-quality", `must lie in [0, 1], got '${values["min-quality"]}'`);
   }
-  const givenDetector = values.detector === undefined
-    ? undefined
-    : choiceOption<DetectorKind>(values.detector, "detector", ["yunet", "ssd"]);
   try {
     if (!(await Deno.stat(input)).isDirectory) throw new InputError(input, "not a folder");
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(input, `cannot read: ${(e as Error).message}`);
   }
-  const quiet = values.quiet;
-  const say = (line: string) => {
-    if (!quiet) console.error(line);
-  };
-  const out = values.out ?? defaultOutput(input);
-  const { real: outReal, entries } = await checkOutputFolder(input, out);
-  const dbPath = values.library ?? `${outReal}/${LIBRARY_FILE}`;
-  const isLibrary = entries.includes(LIBRARY_FILE) || values.library !== undefined;
-  if (entries.length > 0 && !isLibrary && !values.force) {
-    throw new InputError(
-      out,
-      "the output folder is not empty and holds no library (use --force to write into it)",
-    );
-  }
-  await Deno.mkdir(outReal, { recursive: true });
-  if (values.fresh) await setAside(dbPath, outReal, say);
-  const progress = quiet ? null : new Progress();
-  const onProgress = (stage: string, done: number, total: number, detail?: string) =>
-    progress?.update(stage, done, total, detail);
-  const t0 = performance.now();
-  const lib = await Library.open(dbPath);
-  try {
-    const knn = await createKnnBackend(device, { onNotice: say });
-    const { device: inference, adapter } = await chooseInferenceDevice(device);
-    const known = await lib.model();
-    const model = givenModel ?? known ?? await defaultModel(cacheDir, say);
-    const detector = givenDetector ??
-      ((await lib.store.setting("detector")) as DetectorKind | null) ??
-      await defaultDetector(cacheDir, say);
-    const result = await lib.update(input, {
-      model,
+  const cacheDir = values.cache ?? modelCacheDir();
+  return {
+    input,
+    out: values.out ?? defaultOutput(input),
+    library: values.library,
+    force: values.force,
+    fresh: values.fresh,
+    link: choiceOption<LinkMode>(values.link, "link", ["copy", "hard", "symbolic"]),
+    evaluate: values.evaluate,
+    json: values.json,
+    quiet: values.quiet,
+    device: choiceOption<KnnDevice>(values.device, "device", DEVICES),
+    cacheDir,
+    model: values.model === undefined ? undefined : await modelOption(values.model),
+    detector: values.detector === undefined
+      ? undefined
+      : choiceOption<DetectorKind>(values.detector, "detector", ["yunet", "ssd"]),
+    update: {
       cacheDir,
-      inference,
-      k,
-      minSim,
-      knn,
-      maxPixels,
+      k: kOption(values.k),
+      minSim: minSimOption(values["min-sim"]),
+      maxPixels: intOption(values["max-pixels"], "max-pixels", 100_000_000),
       minConfidence,
-      minFaceSize,
-      detector,
+      minFaceSize: intOption(values["min-face-size"], "min-face-size", 20),
       refine: choiceOption(values.landmarks, "landmarks", ["68", "5"]) === "68",
       crop: values.crops,
       flip: values.flip,
       minQuality,
-      exclude: [outReal],
+    },
+  };
+}
+
+/**
+ * The library file of an output folder: checked against the input; a non-empty folder with
+ * no library is refused without `--force`; `--fresh` sets an old library aside.
+ */
+async function outputLibrary(o: PhotoOptions, say: (s: string) => void): Promise<[string, string]> {
+  const { real, entries } = await checkOutputFolder(o.input, o.out);
+  const dbPath = o.library ?? `${real}/${LIBRARY_FILE}`;
+  const isLibrary = entries.includes(LIBRARY_FILE) || o.library !== undefined;
+  if (entries.length > 0 && !isLibrary && !o.force) {
+    throw new InputError(
+      o.out,
+      "the output folder is not empty and holds no library (use --force to write into it)",
+    );
+  }
+  await Deno.mkdir(real, { recursive: true });
+  if (o.fresh) await setAside(dbPath, real, say);
+  return [real, dbPath];
+}
+
+/** The main job: the library brought up to date with the photos, then the output folder. */
+async function photosCommand(args: string[]): Promise<number> {
+  const o = await photoOptions(args);
+  if (o === null) return fail("give one PHOTOS_DIR");
+  const say = (line: string) => {
+    if (!o.quiet) console.error(line);
+  };
+  const [out, dbPath] = await outputLibrary(o, say);
+  const progress = o.quiet ? null : new Progress();
+  const onProgress = (stage: string, done: number, total: number, detail?: string) =>
+    progress?.update(stage, done, total, detail);
+  const t0 = performance.now();
+  const lib = await Library.open(dbPath);
+  // Ctrl-C: stop after the photos in hand (all stored so far stays); a second one kills
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    stop.abort();
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    const knn = await createKnnBackend(o.device, { onNotice: say });
+    const { device: inference, adapter } = await chooseInferenceDevice(o.device);
+    const model = o.model ?? (await lib.model()) ?? await defaultModel(o.cacheDir, say);
+    const detector = o.detector ??
+      ((await lib.store.setting("detector")) as DetectorKind | null) ??
+      await defaultDetector(o.cacheDir, say);
+    const result = await lib.update(o.input, {
+      ...o.update,
+      model,
+      inference,
+      knn,
+      detector,
+      exclude: [out],
       onProgress,
+      signal: stop.signal,
     });
-    if (result.faces.added > 0) {
-      say(`face models: ${inferenceName(inference, adapter)}`);
-    }
+    if (result.faces.added > 0) say(`face models: ${inferenceName(inference, adapter)}`);
     const t1 = performance.now();
-    const evaluation = values.evaluate ? await lib.evaluation() : null;
-    const metrics = evaluation?.metrics;
-    const changes = {
-      new_photos: result.faces.added,
-      changed_photos: result.faces.changed,
-      moved_photos: result.faces.touched,
-      removed_photos: result.faces.removed,
-      new_people: result.people.newPersons,
-      faces_added: result.people.added,
-      faces_left: result.people.left,
-      faces_moved: result.people.moved,
-      splits: result.people.splits,
-    };
-    await lib.store.setSetting("link", link);
-    const summary = await exportLibrary(lib, input, outReal, {
-      link,
-      extra: { seconds: result.seconds, changes, ...(metrics ? { metrics } : {}) },
+    const evaluation = o.evaluate ? await lib.evaluation() : null;
+    const changes = changesOf(result);
+    await lib.store.setSetting("link", o.link);
+    const written = await exportLibrary(lib, o.input, out, {
+      link: o.link,
+      extra: {
+        seconds: result.seconds,
+        changes,
+        ...(evaluation ? { metrics: evaluation.metrics } : {}),
+      },
       onProgress,
     });
     progress?.end();
-    const photos = await lib.photos();
-    const failed = photos.filter((p) => p.status === "failed")
-      .map((p) => ({ file: p.path, error: p.error ?? "" }));
-    const withFaces = photos.filter((p) => p.status === "faces").length;
-    const allFaces = await lib.faces();
-    const faces = allFaces.length;
-    const whole = allFaces.filter((f) => f.source === "whole").length;
     const seconds = {
       ...result.seconds,
       write: (performance.now() - t1) / 1000,
       total: (performance.now() - t0) / 1000,
     };
-    const json = {
-      input,
-      out: outReal,
-      library: dbPath,
-      report: summary.report,
-      photos: result.photos,
-      photos_with_faces: withFaces,
-      photos_without_faces: photos.filter((p) => p.status === "no_face").length,
-      photos_failed: failed.length,
-      faces,
-      people: summary.people,
-      unclustered: summary.unclustered,
-      not_faces: summary.notFaces,
-      detector: result.settings.detector,
-      crop_mode: values.crops ? { detected: withFaces - whole, whole } : null,
-      failed,
-      skipped: result.skipped.length,
-      model: model.name,
-      k: result.settings.k,
-      min_sim: result.settings.minSim,
-      knn_backend: result.people.neighbours.backend,
-      inference,
-      changes,
-      folders: {
-        written: summary.written,
-        moved: summary.moved,
-        removed: summary.removed,
-        user_files_kept: summary.userFiles.length,
-      },
-      seconds,
-      ...(values.evaluate
-        ? {
-          evaluated_faces: evaluation?.faces ?? 0,
-          labeled_photos: evaluation?.photos ?? 0,
-          coverage: evaluation?.coverage ?? 0,
-          ...(metrics ? { metrics } : {}),
-        }
-        : {}),
-    };
-    if (values.json) {
-      console.log(JSON.stringify(json));
-      return 0;
-    }
-    console.log(
-      `${input}: ${result.photos} photos (${changes.new_photos} new, ${changes.removed_photos} gone): ${withFaces} with a face, ${json.photos_without_faces} without, ${failed.length} failed; ${faces} faces`,
+    const json = await runSummary(
+      lib,
+      o,
+      { out, dbPath, inference, seconds, changes },
+      result,
+      written,
+      evaluation,
     );
-    if (json.crop_mode) {
-      console.log(
-        `crop mode: ${json.crop_mode.detected} pictures with a detected face, ${whole} taken whole as a face`,
-      );
-    }
-    console.log(
-      `people: ${summary.people} (${changes.new_people.length} new), faces alone: ${summary.unclustered}, not faces: ${summary.notFaces} (detector ${json.detector}, model ${model.name}, k ${k}, min_sim ${result.settings.minSim})`,
-    );
-    for (const f of failed) console.log(`failed: ${f.file}: ${f.error}`);
-    if (values.evaluate) {
-      if (metrics) {
-        console.log(
-          `evaluated on ${evaluation!.photos} labeled photos: coverage ${
-            evaluation!.coverage.toFixed(4)
-          } (${evaluation!.faces} with a clustered face; the others count as singletons)`,
-        );
-        for (const line of metricLines(metrics)) console.log(line);
-      } else console.log("no labels: the input has no subfolders of photos");
-    }
-    if (summary.userFiles.length) {
-      console.log(
-        `left alone (yours, or changed since written): ${summary.userFiles.length} files`,
-      );
-    }
-    console.log(
-      `seconds: ${Object.entries(seconds).map(([s, v]) => `${s} ${v.toFixed(2)}`).join(", ")}`,
-    );
-    console.log(
-      `wrote ${outReal} (${summary.written} files written, ${summary.moved} moved, ${summary.removed} removed); open ${summary.report} in a browser`,
-    );
+    if (o.json) console.log(JSON.stringify(json));
+    else printSummary(json, written);
     return 0;
+  } catch (e) {
+    if (!stop.signal.aborted) throw e;
+    progress?.end();
+    const stored = (await lib.photos()).length;
+    console.error(`stopped: ${stored} photos are in the library; run again to go on from there`);
+    return 130;
   } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
     await lib.close();
   }
+}
+
+/** What a run changed, as `clusters.json` and the JSON summary say it. */
+function changesOf(result: UpdateSummary) {
+  return {
+    new_photos: result.faces.added,
+    changed_photos: result.faces.changed,
+    moved_photos: result.faces.touched,
+    removed_photos: result.faces.removed,
+    new_people: result.people.newPersons,
+    faces_added: result.people.added,
+    faces_left: result.people.left,
+    faces_moved: result.people.moved,
+    splits: result.people.splits,
+  };
+}
+
+/** The main job's JSON summary. */
+async function runSummary(
+  lib: Library,
+  o: PhotoOptions,
+  run: {
+    out: string;
+    dbPath: string;
+    inference: string;
+    seconds: Record<string, number>;
+    changes: ReturnType<typeof changesOf>;
+  },
+  result: UpdateSummary,
+  written: ExportSummary,
+  evaluation: Awaited<ReturnType<Library["evaluation"]>>,
+) {
+  const photos = await lib.photos();
+  const failed = photos.filter((p) => p.status === "failed")
+    .map((p) => ({ file: p.path, error: p.error ?? "" }));
+  const withFaces = photos.filter((p) => p.status === "faces").length;
+  const faces = await lib.faces();
+  const whole = faces.filter((f) => f.source === "whole").length;
+  return {
+    input: o.input,
+    out: run.out,
+    library: run.dbPath,
+    report: written.report,
+    photos: result.photos,
+    photos_with_faces: withFaces,
+    photos_without_faces: photos.filter((p) => p.status === "no_face").length,
+    photos_failed: failed.length,
+    faces: faces.length,
+    people: written.people,
+    unclustered: written.unclustered,
+    not_faces: written.notFaces,
+    detector: result.settings.detector,
+    crop_mode: o.update.crop ? { detected: withFaces - whole, whole } : null,
+    failed,
+    skipped: result.skipped.length,
+    model: result.settings.model,
+    k: result.settings.k,
+    min_sim: result.settings.minSim,
+    knn_backend: result.people.neighbours.backend,
+    inference: run.inference,
+    changes: run.changes,
+    folders: {
+      written: written.written,
+      moved: written.moved,
+      removed: written.removed,
+      user_files_kept: written.userFiles.length,
+    },
+    seconds: run.seconds,
+    ...(o.evaluate
+      ? {
+        evaluated_faces: evaluation?.faces ?? 0,
+        labeled_photos: evaluation?.photos ?? 0,
+        coverage: evaluation?.coverage ?? 0,
+        ...(evaluation ? { metrics: evaluation.metrics } : {}),
+        labels: evaluation !== null,
+      }
+      : {}),
+  };
+}
+
+/** The main job's summary for people. */
+function printSummary(j: Awaited<ReturnType<typeof runSummary>>, written: ExportSummary): void {
+  console.log(
+    `${j.input}: ${j.photos} photos (${j.changes.new_photos} new, ${j.changes.removed_photos} gone): ${j.photos_with_faces} with a face, ${j.photos_without_faces} without, ${j.photos_failed} failed; ${j.faces} faces`,
+  );
+  if (j.crop_mode) {
+    console.log(
+      `crop mode: ${j.crop_mode.detected} pictures with a detected face, ${j.crop_mode.whole} taken whole as a face`,
+    );
+  }
+  console.log(
+    `people: ${j.people} (${j.changes.new_people.length} new), faces alone: ${j.unclustered}, not faces: ${j.not_faces} (detector ${j.detector}, model ${j.model}, k ${j.k}, min_sim ${j.min_sim})`,
+  );
+  for (const f of j.failed) console.log(`failed: ${f.file}: ${f.error}`);
+  if (j.labels === false) console.log("no labels: the input has no subfolders of photos");
+  if (j.metrics) {
+    console.log(
+      `evaluated on ${j.labeled_photos} labeled photos: coverage ${
+        j.coverage!.toFixed(4)
+      } (${j.evaluated_faces} with a clustered face; the others count as singletons)`,
+    );
+    for (const line of metricLines(j.metrics)) console.log(line);
+  }
+  if (written.userFiles.length) {
+    console.log(`left alone (yours, or changed since written): ${written.userFiles.length} files`);
+  }
+  console.log(
+    `seconds: ${Object.entries(j.seconds).map(([s, v]) => `${s} ${v.toFixed(2)}`).join(", ")}`,
+  );
+  console.log(
+    `wrote ${j.out} (${written.written} files written, ${written.moved} moved, ${written.removed} removed); open ${j.report} in a browser`,
+  );
 }
 
 /** The library's file in an output folder. */
