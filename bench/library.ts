@@ -9,7 +9,8 @@
  * @module
  */
 
-const SHARED = new URL("../../shared/", import.meta.url).pathname;
+import { linkSharedPhotos, sharedPhotos } from "../tests/shared.ts";
+
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 // deno-lint-ignore no-explicit-any -- the CLI's JSON
@@ -34,17 +35,9 @@ function persons(out: string): Map<number, number | null> {
 
 if (import.meta.main) {
   const set = Deno.args[0] ?? "lfw_min10";
-  const src = `${SHARED}faces/${set}`;
-  const files = [...Deno.readDirSync(src)].map((e) => e.name).sort().flatMap((who) =>
-    [...Deno.readDirSync(`${src}/${who}`)].map((e) => `${who}/${e.name}`).sort()
-  );
+  const files = sharedPhotos(set);
   const root = await Deno.makeTempDir({ prefix: "facecluster-bench-library-" });
-  const link = async (list: string[]) => {
-    for (const f of list) {
-      await Deno.mkdir(`${root}/in/${f.slice(0, f.indexOf("/"))}`, { recursive: true });
-      await Deno.symlink(`${src}/${f}`, `${root}/in/${f}`);
-    }
-  };
+  const link = (list: string[]) => linkSharedPhotos(set, list, `${root}/in`);
   const cut = Math.floor(files.length * 0.9);
   await link(files.slice(0, cut));
   const out = `${root}/out`;

@@ -3,26 +3,18 @@
 // as a run that was never interrupted.
 
 import { DatabaseSync } from "node:sqlite";
-import { assert, assertEquals, hasShared, runCli, SHARED, sharedModelCache } from "./shared.ts";
+import {
+  assert,
+  assertEquals,
+  hasShared,
+  linkSharedPhotos,
+  runCli,
+  sharedModelCache,
+  sharedPhotos,
+} from "./shared.ts";
 
 const HAVE = hasShared("faces/lfw_min10") && hasShared("models/yunet_libfacedetection") &&
   hasShared("models/mobilefacenet_foamliu");
-
-/** lfw_min10's photos in file order, as `person/file`. */
-function lfwFiles(): string[] {
-  const root = `${SHARED}faces/lfw_min10`;
-  return [...Deno.readDirSync(root)].map((e) => e.name).sort().flatMap((who) =>
-    [...Deno.readDirSync(`${root}/${who}`)].map((e) => `${who}/${e.name}`).sort()
-  );
-}
-
-/** Links photos of lfw_min10 into `dest`. */
-async function linkPhotos(dest: string, files: string[]): Promise<void> {
-  for (const f of files) {
-    await Deno.mkdir(`${dest}/${f.slice(0, f.indexOf("/"))}`, { recursive: true });
-    await Deno.symlink(`${SHARED}faces/lfw_min10/${f}`, `${dest}/${f}`);
-  }
-}
 
 /** The library's invariants, read with a connection of its own. */
 function checkLibrary(path: string): { photos: number; faces: number } {
@@ -81,8 +73,8 @@ Deno.test({
     try {
       // a library of 120 photos; then each try adds 24 more, so that every run has work in
       // every stage (faces, kNN, clustering, the folders) when it is killed
-      const files = lfwFiles().slice(0, 120 + 24 * 11);
-      await linkPhotos(`${root}/in`, files.slice(0, 120));
+      const files = sharedPhotos("lfw_min10").slice(0, 120 + 24 * 11);
+      await linkSharedPhotos("lfw_min10", files.slice(0, 120), `${root}/in`);
       const args = (out: string) => [
         `${root}/in`,
         "--out",
@@ -94,7 +86,7 @@ Deno.test({
       ];
       const first = await runCli(args(`${root}/crash`));
       assertEquals(first.code, 0, first.stderr);
-      await linkPhotos(`${root}/in`, files.slice(120, 144));
+      await linkSharedPhotos("lfw_min10", files.slice(120, 144), `${root}/in`);
       const t0 = performance.now();
       const step = await runCli(args(`${root}/crash`));
       assertEquals(step.code, 0, step.stderr);
@@ -102,7 +94,7 @@ Deno.test({
       let seed = 20261202, killed = 0;
       const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
       for (let t = 0; t < 10; t++) {
-        await linkPhotos(`${root}/in`, files.slice(144 + 24 * t, 168 + 24 * t));
+        await linkSharedPhotos("lfw_min10", files.slice(144 + 24 * t, 168 + 24 * t), `${root}/in`);
         const child = new Deno.Command(Deno.execPath(), {
           args: [
             "run",

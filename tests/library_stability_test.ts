@@ -2,7 +2,15 @@
 // and corrected by the user, then the last 10% added: at least 99% of the first run's faces
 // keep their person id, and every named person keeps its name and the faces put there.
 
-import { assert, assertEquals, hasShared, runCli, SHARED, sharedModelCache } from "./shared.ts";
+import {
+  assert,
+  assertEquals,
+  hasShared,
+  linkSharedPhotos,
+  runCli,
+  sharedModelCache,
+  sharedPhotos,
+} from "./shared.ts";
 
 const HAVE = hasShared("faces/lfw_min10") && hasShared("models/yunet_libfacedetection") &&
   hasShared("models/mobilefacenet_foamliu");
@@ -17,16 +25,8 @@ Deno.test({
     const models = await sharedModelCache();
     const root = await Deno.makeTempDir();
     try {
-      const lfw = `${SHARED}faces/lfw_min10`;
-      const files = [...Deno.readDirSync(lfw)].map((e) => e.name).sort().flatMap((who) =>
-        [...Deno.readDirSync(`${lfw}/${who}`)].map((e) => `${who}/${e.name}`).sort()
-      );
-      const link = async (list: string[]) => {
-        for (const f of list) {
-          await Deno.mkdir(`${root}/in/${f.slice(0, f.indexOf("/"))}`, { recursive: true });
-          await Deno.symlink(`${lfw}/${f}`, `${root}/in/${f}`);
-        }
-      };
+      const files = sharedPhotos("lfw_min10");
+      const link = (list: string[]) => linkSharedPhotos("lfw_min10", list, `${root}/in`);
       const cut = Math.floor(files.length * 0.9);
       await link(files.slice(0, cut));
       const out = `${root}/out`;

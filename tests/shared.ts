@@ -194,3 +194,30 @@ export async function sharedModelCache(
     },
   };
 }
+
+/**
+ * The photos of a labeled ../shared/faces set in file order, as `person/file`.
+ *
+ * @param set The set, e.g. "lfw_min10".
+ * @returns Its photos.
+ */
+export function sharedPhotos(set: string): string[] {
+  const root = `${SHARED}faces/${set}`;
+  return [...Deno.readDirSync(root)].map((e) => e.name).sort().flatMap((who) =>
+    [...Deno.readDirSync(`${root}/${who}`)].map((e) => `${who}/${e.name}`).sort()
+  );
+}
+
+/**
+ * Links photos of a ../shared/faces set into `dest` (symbolic links: nothing is copied).
+ *
+ * @param set The set.
+ * @param files Its photos, as `person/file`.
+ * @param dest The folder to link them into.
+ */
+export async function linkSharedPhotos(set: string, files: string[], dest: string): Promise<void> {
+  for (const f of files) {
+    await Deno.mkdir(`${dest}/${f.slice(0, f.indexOf("/"))}`, { recursive: true });
+    await Deno.symlink(`${SHARED}faces/${set}/${f}`, `${dest}/${f}`);
+  }
+}

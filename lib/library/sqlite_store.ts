@@ -192,14 +192,19 @@ export class SqliteStore implements LibraryStore {
     return Promise.resolve();
   }
 
+  /** Who holds the writer lock, if anyone. */
+  #lockHolder(): { pid: number; at: string } | null {
+    const r = this.#db.prepare("SELECT value FROM meta WHERE key = 'lock'").get() as
+      | { value: string }
+      | undefined;
+    return r ? JSON.parse(r.value) : null;
+  }
+
   /** {@inheritDoc LibraryStore.lock} */
   lock(owner: number): Promise<void> {
     this.#tx(() => {
-      const r = this.#db.prepare("SELECT value FROM meta WHERE key = 'lock'").get() as
-        | { value: string }
-        | undefined;
-      if (r) {
-        const held = JSON.parse(r.value) as { pid: number; at: string };
+      const held = this.#lockHolder();
+      if (held) {
         if (held.pid !== owner && alive(held.pid)) {
           throw new InputError(
             this.location,
@@ -216,10 +221,7 @@ export class SqliteStore implements LibraryStore {
   /** {@inheritDoc LibraryStore.unlock} */
   unlock(owner: number): Promise<void> {
     this.#tx(() => {
-      const r = this.#db.prepare("SELECT value FROM meta WHERE key = 'lock'").get() as
-        | { value: string }
-        | undefined;
-      if (r && (JSON.parse(r.value) as { pid: number }).pid === owner) {
+      if (this.#lockHolder()?.pid === owner) {
         this.#db.exec("DELETE FROM meta WHERE key = 'lock'");
       }
     });
