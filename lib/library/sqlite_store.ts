@@ -39,8 +39,8 @@ const MIGRATIONS: string[] = [
     source TEXT NOT NULL, quality REAL NOT NULL, norm REAL, not_face INTEGER NOT NULL DEFAULT 0,
     chip BLOB);
   CREATE INDEX faces_photo ON faces(photo_id);
-  CREATE TABLE vectors(face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
-    vector BLOB NOT NULL);
+  CREATE TABLE vectors(face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY(face_id, model));
   CREATE TABLE neighbours(face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
     ids BLOB NOT NULL, sims BLOB NOT NULL);
   CREATE TABLE persons(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, created TEXT NOT NULL,
@@ -192,6 +192,14 @@ export class SqliteStore implements LibraryStore {
     return Promise.resolve();
   }
 
+  /** The library's embedding model (its key; vectors are kept per model). */
+  #model(): string {
+    const r = this.#db.prepare("SELECT value FROM meta WHERE key = 'model_key'").get() as
+      | { value: string }
+      | undefined;
+    return r?.value ?? "";
+  }
+
   /** Who holds the writer lock, if anyone. */
   #lockHolder(): { pid: number; at: string } | null {
     const r = this.#db.prepare("SELECT value FROM meta WHERE key = 'lock'").get() as
@@ -256,7 +264,8 @@ export class SqliteStore implements LibraryStore {
       const face = db.prepare(
         "INSERT INTO faces(photo_id, box, landmarks, points, score, source, quality, norm, chip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
-      const vec = db.prepare("INSERT INTO vectors(face_id, vector) VALUES (?, ?)");
+      const vec = db.prepare("INSERT INTO vectors(face_id, model, vector) VALUES (?, ?, ?)");
+      const model = this.#model();
       for (const { photo: p, faces } of items) {
         del.run(p.path);
         const id = ins.run(p.path, p.size, p.mtime, p.sha256, p.width, p.height, p.status, p.error)
@@ -273,7 +282,7 @@ export class SqliteStore implements LibraryStore {
             Number.isFinite(f.norm) ? f.norm : null,
             f.chip,
           ).lastInsertRowid;
-          vec.run(fid, bytes(f.vector));
+          vec.run(fid, model, bytes(f.vector));
         }
       }
     });
@@ -318,9 +327,10 @@ export class SqliteStore implements LibraryStore {
   /** {@inheritDoc LibraryStore.vectors} */
   vectors(ids: number[], dims: number): Promise<Float32Array> {
     const out = new Float32Array(ids.length * dims);
-    const q = this.#db.prepare("SELECT vector FROM vectors WHERE face_id = ?");
+    const q = this.#db.prepare("SELECT vector FROM vectors WHERE face_id = ? AND model = ?");
+    const model = this.#model();
     ids.forEach((id, i) => {
-      const r = q.get(id) as { vector: Uint8Array } | undefined;
+      const r = q.get(id, model) as { vector: Uint8Array } | undefined;
       if (!r) throw new Error(`${this.location}: face ${id} has no vector`);
       out.set(f32(r.vector).subarray(0, dims), i * dims);
     });

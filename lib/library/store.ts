@@ -207,7 +207,10 @@ export interface LibraryStore {
   unlock(owner: number): Promise<void>;
   /** Every photo. */
   photos(): Promise<StoredPhoto[]>;
-  /** Stores photos with their faces (a photo already at the same path is replaced). */
+  /**
+   * Stores photos with their faces (a photo already at the same path is replaced); the
+   * vectors are kept under the library's model (setting `model_key`).
+   */
   putPhotos(items: { photo: Omit<StoredPhoto, "id">; faces: NewFace[] }[]): Promise<void>;
   /** Updates a photo's path, size and mtime (a file moved or touched). */
   movePhoto(id: number, path: string, size: number, mtime: number): Promise<void>;
@@ -215,7 +218,7 @@ export interface LibraryStore {
   removePhotos(ids: number[]): Promise<void>;
   /** Every face, by id. */
   faces(): Promise<StoredFace[]>;
-  /** The vectors of these faces, in order, as one `ids.length × dims` array. */
+  /** The vectors of these faces (the library's model), as one `ids.length × dims` array. */
   vectors(ids: number[], dims: number): Promise<Float32Array>;
   /** A face's chip (PNG), or null. */
   chip(faceId: number): Promise<Uint8Array | null>;
