@@ -475,6 +475,7 @@ function changesOf(result: UpdateSummary) {
     new_photos: result.faces.added,
     changed_photos: result.faces.changed,
     moved_photos: result.faces.touched,
+    duplicate_photos: result.faces.duplicates,
     removed_photos: result.faces.removed,
     new_people: result.people.newPersons,
     faces_added: result.people.added,

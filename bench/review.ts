@@ -50,12 +50,14 @@ if (import.meta.main) {
   for (let run = 0; run < 3; run++) {
     const t0 = performance.now();
     await page.goto(server.url);
-    await page.waitForFunction(drawn);
+    await page.waitForFunction(`document.body.dataset.ready === "people" && ${drawn}`);
     const peopleMs = performance.now() - t0;
     const cards = await page.locator(".card").count();
     const t1 = performance.now();
     await page.click(`.card.person[data-person="${people[0].id}"]`);
-    await page.waitForFunction(`location.hash.startsWith("#person/") && ${drawn}`);
+    await page.waitForFunction(
+      `document.body.dataset.ready === "person/${people[0].id}" && ${drawn}`,
+    );
     const personMs = performance.now() - t1;
     const faceCards = await page.locator(".card.face").count();
     rows.push(

@@ -32,7 +32,7 @@ function checkLibrary(path: string): { photos: number; faces: number } {
     );
     assertEquals(
       one(
-        "SELECT count(*) FROM photos WHERE status = 'faces' AND id NOT IN (SELECT photo_id FROM faces)",
+        "SELECT count(*) FROM photos WHERE status = 'faces' AND duplicate_of IS NULL AND id NOT IN (SELECT photo_id FROM faces)",
       ),
       0,
       "a photo with faces lost them",

@@ -136,3 +136,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "library: copies of a photo are one photo — found and clustered once, archived under both",
+  ignore: !HAVE || !hasShared("faces/bbt_faceapi"),
+  fn: async () => {
+    const models = await sharedModelCache();
+    const root = await Deno.makeTempDir();
+    try {
+      // bbt_faceapi twice: every photo also in a second folder of the same person
+      const bbt = `${SHARED}faces/bbt_faceapi`;
+      await Deno.mkdir(`${root}/in`);
+      for (const who of Deno.readDirSync(bbt)) {
+        await Deno.symlink(`${bbt}/${who.name}`, `${root}/in/${who.name}`);
+        await Deno.symlink(`${bbt}/${who.name}`, `${root}/in/${who.name}_copy`);
+      }
+      const run = async () => {
+        const r = await runCli([
+          `${root}/in`,
+          "--out",
+          `${root}/out`,
+          "--crops",
+          "--quiet",
+          "--json",
+          "--cache",
+          models.cache,
+        ]);
+        assertEquals(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout);
+      };
+      const j = await run();
+      assertEquals([j.photos, j.faces, j.people], [80, 40, 8]);
+      assertEquals(j.changes.duplicate_photos, 40);
+      const m = JSON.parse(await Deno.readTextFile(`${root}/out/clusters.json`));
+      assertEquals(m.duplicates.length, 40);
+      for (const f of m.faces) {
+        const [who, file] = f.file.split("/");
+        for (const p of [`${who}__${file}`, `${who}_copy__${file}`]) {
+          await Deno.stat(`${root}/out/${f.folder}/${p}`); // both copies placed
+        }
+      }
+      const before = new Map(m.faces.map((f: Json) => [f.id, f.person]));
+      // the originals go: their copies take their place, the faces and people stay
+      for (const who of Deno.readDirSync(bbt)) await Deno.remove(`${root}/in/${who.name}`);
+      const j2 = await run();
+      assertEquals([j2.photos, j2.faces, j2.people], [40, 40, 8]);
+      const m2 = JSON.parse(await Deno.readTextFile(`${root}/out/clusters.json`));
+      for (const f of m2.faces) {
+        assertEquals(f.person, before.get(f.id), `face ${f.id}`);
+        assert(f.file.split("/")[0].endsWith("_copy"), f.file);
+      }
+    } finally {
+      await models.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

@@ -29,6 +29,7 @@ const photo = (path: string) => ({
   height: 10,
   status: "faces" as const,
   error: null,
+  duplicateOf: null,
 });
 
 async function withStore(fn: (store: SqliteStore, dir: string) => Promise<void>): Promise<void> {

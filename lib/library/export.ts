@@ -129,9 +129,17 @@ export async function exportLibrary(
   const minQuality = Number(await store.setting("min_quality") ?? "0.5");
   const folderOf = folders(faces, people, minQuality);
   const wants = new Map<string, Want>();
+  const copies = new Map<number, string[]>(); // photo id → the paths of its copies
+  for (const p of await lib.photos()) {
+    if (p.duplicateOf !== null) {
+      copies.set(p.duplicateOf, [...(copies.get(p.duplicateOf) ?? []), p.path]);
+    }
+  }
   for (const f of faces) {
     const folder = folderOf.get(f.id)!;
-    wants.set(`${folder}/${f.file.replaceAll("/", "__")}`, { photo: f.file });
+    for (const file of [f.file, ...(copies.get(f.photoId) ?? [])]) {
+      wants.set(`${folder}/${file.replaceAll("/", "__")}`, { photo: file });
+    }
     wants.set(`${folder}/faces/face_${String(f.id).padStart(6, "0")}.png`, { face: f.id });
   }
   const summary: ExportSummary = {
@@ -386,6 +394,10 @@ async function writeManifestAndReport(
     })),
     failed,
     without_faces: photos.filter((p) => p.status === "no_face").map((p) => p.path),
+    duplicates: photos.filter((p) => p.duplicateOf !== null).map((p) => ({
+      file: p.path,
+      of: photos.find((o) => o.id === p.duplicateOf)?.path ?? null,
+    })),
     skipped: lastRun.skipped ?? [],
     embeddings: { file: "embeddings.npy", rows: "faces[] order" },
     ...options.extra,

@@ -91,6 +91,8 @@ export interface IngestSummary {
   changed: number;
   /** Photos only touched (same bytes) or moved (same bytes, new path). */
   touched: number;
+  /** New copies of a photo already there (stored with its faces, not found again). */
+  duplicates: number;
   /** Stored photos forgotten (no longer in the input). */
   removed: number;
   /** Photos that failed now (stored as failed, with the reason). */
@@ -131,14 +133,25 @@ export async function ingest(
     added: 0,
     changed: 0,
     touched: 0,
+    duplicates: 0,
     removed: 0,
     failed: [],
     seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
   };
-  const stored = new Map((await store.photos()).map((p) => [p.path, p]));
-  const goneBySha = new Map(changes.gone.map((p) => [p.sha256, p]));
-  // same bytes at the same path (touched) or at a new one (moved): no work, ids kept
+  const all = await store.photos();
+  const stored = new Map(all.map((p) => [p.path, p]));
+  const goneIds = new Set(changes.gone.map((p) => p.id));
+  // a file that moved: the same bytes as a photo that is gone (an original before a copy)
+  const goneBySha = new Map<string, StoredPhoto>();
+  for (const p of changes.gone) {
+    if (!goneBySha.has(p.sha256) || p.duplicateOf === null) goneBySha.set(p.sha256, p);
+  }
+  const present = new Map(
+    all.filter((p) => !goneIds.has(p.id) && p.duplicateOf === null).map((p) => [p.sha256, p]),
+  );
   const todo: { image: ScannedImage; sha: string }[] = [];
+  const copies: { image: ScannedImage; sha: string }[] = [];
+  const seen = new Set<string>();
   for (const image of changes.candidates) {
     options.signal?.throwIfAborted();
     let sha: string;
@@ -150,6 +163,7 @@ export async function ingest(
     }
     const same = stored.get(image.relative);
     const moved = goneBySha.get(sha);
+    // same bytes at the same path (touched) or at a new one (moved): no work, ids kept
     if (same?.sha256 === sha) {
       await store.movePhoto(same.id, image.relative, image.size, image.mtime);
       summary.touched++;
@@ -157,15 +171,76 @@ export async function ingest(
       await store.movePhoto(moved.id, image.relative, image.size, image.mtime);
       goneBySha.delete(sha);
       summary.touched++;
+    } else if ((present.get(sha) && present.get(sha)!.path !== image.relative) || seen.has(sha)) {
+      copies.push({ image, sha }); // a copy of a photo in the library or in this run
     } else {
+      seen.add(sha);
       if (same) summary.changed++;
       todo.push({ image, sha });
     }
   }
-  const gone = [...goneBySha.values()];
-  await store.removePhotos(gone.map((p) => p.id));
+  // photos gone; one that still has a copy moves to it (its faces and their people stay)
+  const remaining = all.filter((p) => p.duplicateOf !== null && !goneIds.has(p.id));
+  const promoted = new Set<number>();
+  const gone = [...goneBySha.values()].concat(
+    changes.gone.filter((p) => goneBySha.get(p.sha256) !== p),
+  );
+  for (const p of gone) {
+    const copy = p.duplicateOf === null
+      ? remaining.find((d) => d.duplicateOf === p.id && !promoted.has(d.id))
+      : undefined;
+    if (copy) {
+      promoted.add(copy.id);
+      await store.removePhotos([copy.id]);
+      await store.movePhoto(p.id, copy.path, copy.size, copy.mtime);
+    } else await store.removePhotos([p.id]);
+  }
   summary.removed = gone.length;
-  if (todo.length === 0) return summary;
+  if (todo.length > 0) await findFaces(store, todo, engine, options, summary);
+  await storeCopies(store, copies, summary);
+  return summary;
+}
+
+/** Copies stored as duplicates of the photo with their bytes (found now or before). */
+async function storeCopies(
+  store: LibraryStore,
+  copies: { image: ScannedImage; sha: string }[],
+  summary: IngestSummary,
+): Promise<void> {
+  if (copies.length === 0) return;
+  const bySha = new Map(
+    (await store.photos()).filter((p) => p.duplicateOf === null).map((p) => [p.sha256, p]),
+  );
+  const rows = copies.flatMap(({ image, sha }) => {
+    const of = bySha.get(sha);
+    if (!of) return []; // its original could not be read: the next run tries again
+    return [{
+      photo: {
+        path: image.relative,
+        size: image.size,
+        mtime: image.mtime,
+        sha256: sha,
+        width: of.width,
+        height: of.height,
+        status: of.status,
+        error: of.error,
+        duplicateOf: of.id,
+      },
+      faces: [],
+    }];
+  });
+  await store.putPhotos(rows);
+  summary.duplicates += rows.length;
+}
+
+/** New and changed photos through the face models, stored a few per transaction. */
+async function findFaces(
+  store: LibraryStore,
+  todo: { image: ScannedImage; sha: string }[],
+  engine: () => Promise<FaceEngine>,
+  options: IngestOptions,
+  summary: IngestSummary,
+): Promise<void> {
   const eng = await engine();
   const ready: Done[] = [];
   const commit = async () => {
@@ -199,6 +274,7 @@ export async function ingest(
       height: 0,
       status: "failed" as StoredPhoto["status"],
       error: null as string | null,
+      duplicateOf: null,
     };
     let r: PhotoFaces & { deferred: boolean };
     try {
@@ -265,7 +341,6 @@ export async function ingest(
   } finally {
     await eng.close();
   }
-  return summary;
 }
 
 function setVector(

@@ -606,16 +606,19 @@ export class Library {
       const seen = best.get(p.id);
       if (!seen || d < seen.d) best.set(p.id, { d, person: f.personId ?? -f.id - 1 });
     }
-    let lost = 1 << 30;
+    let lost = 1 << 30, covered = 0;
     const truth: string[] = [], predicted: number[] = [];
     for (const p of photos) {
+      // a copy of a photo counts by that photo's face
+      const b = best.get(p.duplicateOf ?? p.id);
       truth.push(labelOf(p.path)!);
-      predicted.push(best.get(p.id)?.person ?? lost++);
+      predicted.push(b?.person ?? lost++);
+      if (b) covered++;
     }
     return {
       photos: photos.length,
-      faces: best.size,
-      coverage: best.size / photos.length,
+      faces: covered,
+      coverage: covered / photos.length,
       metrics: evaluate(truth, predicted),
     };
   }

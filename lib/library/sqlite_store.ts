@@ -31,7 +31,8 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE photos(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
     mtime INTEGER NOT NULL, sha256 TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
-    status TEXT NOT NULL, error TEXT);
+    status TEXT NOT NULL, error TEXT,
+    duplicate_of INTEGER REFERENCES photos(id) ON DELETE CASCADE);
   CREATE INDEX photos_sha256 ON photos(sha256);
   CREATE TABLE faces(id INTEGER PRIMARY KEY AUTOINCREMENT,
     photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
@@ -249,6 +250,7 @@ export class SqliteStore implements LibraryStore {
         height: r.height as number,
         status: r.status as StoredPhoto["status"],
         error: r.error as string | null,
+        duplicateOf: r.duplicate_of as number | null,
       })),
     );
   }
@@ -259,7 +261,7 @@ export class SqliteStore implements LibraryStore {
     this.#tx(() => {
       const del = db.prepare("DELETE FROM photos WHERE path = ?");
       const ins = db.prepare(
-        "INSERT INTO photos(path, size, mtime, sha256, width, height, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO photos(path, size, mtime, sha256, width, height, status, error, duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
       const face = db.prepare(
         "INSERT INTO faces(photo_id, box, landmarks, points, score, source, quality, norm, chip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -268,8 +270,17 @@ export class SqliteStore implements LibraryStore {
       const model = this.#model();
       for (const { photo: p, faces } of items) {
         del.run(p.path);
-        const id = ins.run(p.path, p.size, p.mtime, p.sha256, p.width, p.height, p.status, p.error)
-          .lastInsertRowid;
+        const id = ins.run(
+          p.path,
+          p.size,
+          p.mtime,
+          p.sha256,
+          p.width,
+          p.height,
+          p.status,
+          p.error,
+          p.duplicateOf,
+        ).lastInsertRowid;
         for (const f of faces) {
           const fid = face.run(
             id,

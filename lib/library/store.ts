@@ -40,6 +40,11 @@ export interface StoredPhoto {
   status: "faces" | "no_face" | "failed";
   /** Why it failed. */
   error: string | null;
+  /**
+   * The photo it is a byte-for-byte copy of (its faces are that photo's: found and
+   * clustered once, archived under both paths), or null.
+   */
+  duplicateOf: number | null;
 }
 
 /** A face as a stage hands it to the store. */
