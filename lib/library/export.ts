@@ -14,7 +14,7 @@ import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
 import { InputError } from "../errors.ts";
 import { NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
-import type { FaceView, Library } from "./library.ts";
+import type { FaceView, Library, PersonView } from "./library.ts";
 import type { OutputFile } from "./store.ts";
 
 /** How photos are put into the person folders. */
@@ -125,7 +125,7 @@ export async function exportLibrary(
 ): Promise<ExportSummary> {
   const store = lib.store;
   const faces = await lib.faces();
-  const people = await lib.people();
+  const people = await lib.people(faces);
   const minQuality = Number(await store.setting("min_quality") ?? "0.5");
   const folderOf = folders(faces, people, minQuality);
   const wants = new Map<string, Want>();
@@ -235,7 +235,7 @@ export async function exportLibrary(
     }
   }
   await store.putOutputs(out, written, forget);
-  const reportFiles = await writeManifestAndReport(lib, out, faces, folderOf, options);
+  const reportFiles = await writeManifestAndReport(lib, out, faces, people, folderOf, options);
   // report files of ours no longer made (a person's contact sheet in a folder now gone)
   const stale: string[] = [];
   for (const [path] of owned) {
@@ -285,14 +285,14 @@ async function writeManifestAndReport(
   lib: Library,
   out: string,
   faces: FaceView[],
+  people: PersonView[],
   folderOf: Map<number, string>,
   options: ExportOptions,
 ): Promise<Set<string>> {
   const store = lib.store;
-  const people = await lib.people();
   const rank = new Map(people.map((p, i) => [p.id, i]));
   const photos = await lib.photos();
-  const evaluation = await lib.evaluation();
+  const evaluation = await lib.evaluation(faces);
   const model = await lib.model();
   const dims = Number(await store.setting("model_dims") ?? "0");
   let alone = people.length;

@@ -336,10 +336,11 @@ export class Library {
   /**
    * The persons with faces, largest first.
    *
+   * @param known The faces, when the caller has just read them.
    * @returns Their ids, names, counts and representative faces.
    */
-  async people(): Promise<PersonView[]> {
-    const faces = await this.faces();
+  async people(known?: FaceView[]): Promise<PersonView[]> {
+    const faces = known ?? await this.faces();
     const persons = new Map((await this.store.persons()).map((p) => [p.id, p]));
     const by = new Map<number, FaceView[]>();
     for (const f of faces) {
@@ -588,9 +589,10 @@ export class Library {
    * each labeled photo counts by its clustered face nearest the photo's centre; a photo
    * with none is a cluster of its own.
    *
+   * @param known The faces, when the caller has just read them.
    * @returns The metrics, or null when no photo is labeled.
    */
-  async evaluation(): Promise<
+  async evaluation(known?: FaceView[]): Promise<
     { photos: number; faces: number; coverage: number; metrics: ClusteringMetrics } | null
   > {
     const photos = (await this.store.photos()).filter((p) => labelOf(p.path) !== null);
@@ -598,7 +600,7 @@ export class Library {
     const gate = Number(await this.store.setting("min_quality") ?? "0.5");
     const best = new Map<number, { d: number; person: number }>();
     const byId = new Map(photos.map((p) => [p.id, p]));
-    for (const f of await this.faces()) {
+    for (const f of known ?? await this.faces()) {
       const p = byId.get(f.photoId);
       // a face alone still counts if it passed the gate
       if (!p || (f.personId === null && (f.notFace || f.quality < gate))) continue;

@@ -31,6 +31,9 @@ export interface ReportFiles {
   sheetDigests: Record<string, string>;
 }
 
+/** Contact sheets made at once. */
+const SHEETS_AT_ONCE = 4;
+
 /** Faces on one contact sheet at most. */
 export const SHEET_FACES = 100;
 
@@ -64,31 +67,41 @@ export async function writeReport(
       return null; // a face whose crop was not written (e.g. an embeddings-only run)
     }
   };
+  // per person: its sheet (made again only when its faces changed) and its representative;
+  // a few people at once, so that decoding and encoding overlap on the cores
+  const made: ({ rel: string; digest: string; rep: RgbImage | ReportFace; id: number } | null)[] =
+    new Array(people.length).fill(null);
+  let next = 0, done = 0;
+  const lane = async () => {
+    while (next < people.length) {
+      const i = next++;
+      const c = people[i];
+      const faces = c.faces.slice(0, SHEET_FACES);
+      const rel = `${c.folder}/contact_sheet.png`;
+      const digest = faces.map((f) => f.id).join(",");
+      if (previous[rel] === digest && await isFile(`${out}/${rel}`)) {
+        made[i] = { rel, digest, rep: faces[0], id: faces[0].id }; // not made again
+      } else {
+        const chips = (await Promise.all(faces.map(crop))).filter((x): x is RgbImage => x !== null);
+        if (chips.length) {
+          await writeFileAtomic(`${out}/${rel}`, await encodePng(contactSheet(chips)));
+          made[i] = { rel, digest, rep: chips[0], id: faces[0].id };
+        }
+      }
+      onProgress?.(++done, people.length);
+    }
+  };
+  await Promise.all(Array.from({ length: SHEETS_AT_ONCE }, lane));
   const sheets: string[] = [];
   const sheetDigests: Record<string, string> = {};
   const representatives: (RgbImage | ReportFace)[] = []; // a face still to be read
   const repIds: number[] = [];
-  for (let i = 0; i < people.length; i++) {
-    const c = people[i];
-    const faces = c.faces.slice(0, SHEET_FACES);
-    const rel = `${c.folder}/contact_sheet.png`;
-    const digest = faces.map((f) => f.id).join(",");
-    onProgress?.(i + 1, people.length);
-    if (previous[rel] === digest && await isFile(`${out}/${rel}`)) {
-      // the same faces as the sheet there: not made again
-      representatives.push(faces[0]);
-      repIds.push(faces[0].id);
-      sheets.push(rel);
-      sheetDigests[rel] = digest;
-      continue;
-    }
-    const chips = (await Promise.all(faces.map(crop))).filter((x): x is RgbImage => x !== null);
-    if (chips.length === 0) continue;
-    representatives.push(chips[0]);
-    repIds.push(faces[0].id);
-    await writeFileAtomic(`${out}/${rel}`, await encodePng(contactSheet(chips)));
-    sheets.push(rel);
-    sheetDigests[rel] = digest;
+  for (const m of made) {
+    if (!m) continue;
+    sheets.push(m.rel);
+    sheetDigests[m.rel] = m.digest;
+    representatives.push(m.rep);
+    repIds.push(m.id);
   }
   let overview: string | null = null;
   sheetDigests["overview.png"] = repIds.join(",");
