@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 // deno-lint-ignore no-import-prefix -- a full specifier, as in lib/: the demo's photos ship in it
 import "npm:@vladmandic/face-api@1.7.15/package.json" with { type: "json" };
 import { parseArgs } from "node:util";
+import { dirname, resolve } from "node:path";
 import { clusterFeatures } from "./lib/cluster/cluster_features.ts";
 import { InputError } from "./lib/errors.ts";
 import { writeFileAtomic } from "./lib/io/atomic.ts";
@@ -377,6 +378,18 @@ async function photoOptions(args: string[]): Promise<PhotoOptions | null> {
 async function outputLibrary(o: PhotoOptions, say: (s: string) => void): Promise<[string, string]> {
   const { real, entries } = await checkOutputFolder(o.input, o.out);
   const dbPath = o.library ?? `${real}/${LIBRARY_FILE}`;
+  if (o.library !== undefined) {
+    // the library is written: never into the input
+    const inReal = await Deno.realPath(o.input);
+    const dir = resolve(dirname(o.library));
+    const dirReal = await Deno.realPath(dir).catch(() => dir);
+    if (dirReal === inReal || dirReal.startsWith(inReal + "/")) {
+      throw new InputError(
+        o.library,
+        `the library may not be inside the input folder (${o.input})`,
+      );
+    }
+  }
   const isLibrary = entries.includes(LIBRARY_FILE) || o.library !== undefined;
   if (entries.length > 0 && !isLibrary && !o.force) {
     throw new InputError(

@@ -62,6 +62,9 @@ Deno.test("photos: bad files are listed and the run goes on; the input is untouc
   // an output folder inside the input is refused, and nothing is created there
   const inside = await run([input, "--out", `${input}/people`, "--quiet"]);
   assert(inside.code !== 0 && inside.stderr.includes("inside it"), inside.stderr);
+  // and so is a library file there
+  const lib = await run([input, "--library", `${input}/trip/library.db`, "--quiet"]);
+  assert(lib.code !== 0 && lib.stderr.includes("inside the input"), lib.stderr);
   assertEquals(await hashes(input), before, "the input changed");
   await Deno.remove(root, { recursive: true });
 });
