@@ -131,7 +131,6 @@ export {
   prepareModel,
   type PrepareOptions,
 } from "./lib/onnx/prepare.ts";
-export { type CachedDetection, FaceCache } from "./lib/cache/face_cache.ts";
 export { verification, type VerificationResult } from "./lib/metrics/verification.ts";
 export { Progress, type ProgressOptions } from "./lib/progress/progress.ts";
 export {

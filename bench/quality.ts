@@ -7,7 +7,7 @@
  * embeddings; and a min_sim sweep.
  *
  * Run: `deno run -A bench/quality.ts [--models dlib,mobilefacenet] [--flip both|no|yes]
- * [--face-cache DIR] [--sweep] [DATASET ...]` (default datasets: five_celebrity lfw_min10),
+ * [--sweep] [DATASET ...]` (default datasets: five_celebrity lfw_min10),
  * under `../shared/faces`. MobileFaceNet is taken from the model cache (`$FACECLUSTER_CACHE`;
  * `cli.ts models fetch mobilefacenet`). Prints Markdown rows for BENCHMARKS.md.
  *
@@ -37,7 +37,6 @@ const { values, positionals } = parseArgs({
   options: {
     models: { type: "string", default: "dlib,mobilefacenet" },
     flip: { type: "string", default: "no" },
-    "face-cache": { type: "string" },
     sweep: { type: "boolean", default: false },
   },
 });
@@ -79,7 +78,6 @@ for (const name of datasets) {
       const r = await clusterFolder(`${SHARED}${name}`, {
         model,
         flip,
-        faceCache: values["face-cache"],
         onProgress: (stage, done, total) => {
           if (stage === "faces" && performance.now() - lastReport > 30000) {
             lastReport = performance.now();

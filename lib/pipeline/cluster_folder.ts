@@ -8,12 +8,10 @@
 import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import { clusterFeatures } from "../cluster/cluster_features.ts";
-import { FaceCache } from "../cache/face_cache.ts";
-import { detectorKey, type DetectorKind } from "../detect/detector.ts";
+import type { DetectorKind } from "../detect/detector.ts";
 import { faceQuality } from "./quality.ts";
 import type { InferenceDevice } from "../embed/onnx_runtime.ts";
-import { DLIB_RESNET, type EmbeddingModel, modelKey } from "../embed/models.ts";
-import { sha256Hex } from "../io/hash.ts";
+import { DLIB_RESNET, type EmbeddingModel } from "../embed/models.ts";
 import type { PhotoFaces } from "./photo_faces.ts";
 import { FaceEngine } from "./face_engine.ts";
 import { InputError } from "../errors.ts";
@@ -134,11 +132,6 @@ export interface ClusterFolderOptions {
   minFaceSize?: number;
   /** Also embed each face's mirror image and average the two. @default false */
   flip?: boolean;
-  /**
-   * A folder caching faces and embeddings per photo (by its sha256, embeddings by model), so
-   * that a re-run skips detection and embedding. Off unless given.
-   */
-  faceCache?: string;
   /**
    * Face workers (decode, detect, align, embed in parallel; WASM only).
    * @default navigator.hardwareConcurrency
@@ -265,17 +258,6 @@ export async function clusterFolder(
   const flip = options.flip ?? false;
   const crop = options.crop ?? false;
   const minQuality = options.minQuality ?? 0.5;
-  const cache = options.faceCache
-    ? new FaceCache(
-      options.faceCache,
-      detectorKey(detectorKind, refine, {
-        minConfidence: options.minConfidence,
-        minFaceSize: options.minFaceSize,
-        crop,
-      }),
-      modelKey(model) + (flip ? "-flip" : ""),
-    )
-    : null;
   const dims = model.dims;
   const faces: FaceRecord[] = [];
   const vectorRows: Float32Array[] = [];
@@ -297,7 +279,7 @@ export async function clusterFolder(
     });
   };
   /** Faces found on this thread whose chips wait to be embedded in one batch. */
-  const pending: { recs: FaceRecord[]; chips: RgbImage[]; hash: string }[] = [];
+  const pending: { recs: FaceRecord[]; chips: RgbImage[] }[] = [];
   let pendingChips = 0;
   const flush = async () => {
     if (pendingChips === 0) return;
@@ -306,16 +288,10 @@ export async function clusterFolder(
     seconds.embed += (performance.now() - t) / 1000;
     let row = 0;
     for (const p of pending) {
-      const first = row;
       for (const rec of p.recs) {
         vectorRows[rec.id] = vectors.slice(row * dims, (row + 1) * dims);
         setQuality(rec, norms[row++]);
       }
-      await cache?.putVectors(
-        p.hash,
-        vectors.slice(first * dims, row * dims),
-        norms.slice(first, row),
-      );
     }
     pending.length = 0;
     pendingChips = 0;
@@ -325,50 +301,26 @@ export async function clusterFolder(
       .map((k) => `${k} ${seconds[k].toFixed(0)} s`).join(", ");
 
   /** One photo, start to end except the bookkeeping; runs ahead of the in-order consumer. */
-  type Outcome =
-    | { ok: PhotoFaces; hash: string; cachedFaces: boolean; cachedVectors: boolean }
-    | { error: string };
+  type Outcome = { ok: PhotoFaces } | { error: string };
   const process = async (i: number): Promise<Outcome> => {
     const entry = scan.images[i];
-    let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(entry.path);
-    } catch (e) {
-      return { error: `cannot read: ${(e as Error).message}` };
-    }
-    const hash = cache ? await sha256Hex(bytes) : "";
-    const hit = cache ? await cache.getFaces(hash) : null;
-    let stored = hit && cache ? await cache.getVectors(hash, hit.faces.length, dims) : null;
-    if (hit?.faces.length === 0) {
-      stored = { vectors: new Float32Array(0), norms: new Float32Array(0) };
-    }
-    const vectors = stored?.vectors ?? null;
-    const photoOptions = {
-      maxPixels: options.maxPixels,
-      minConfidence: options.minConfidence,
-      minFaceSize: options.minFaceSize,
-      crop,
-      cached: hit,
-      chips: wantChips,
-    };
-    try {
-      const r = hit && vectors && !(wantChips && hit.faces.length)
-        ? {
-          ...hit,
-          vectors,
-          norms: stored!.norms,
-          chips: [],
-          seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
-        }
-        : await engine.photo(bytes, entry.relative, photoOptions);
+      const bytes = await Deno.readFile(entry.path);
       // on this thread, chips are embedded in batches across photos (below); workers embed
-      if (stored) {
-        r.vectors = stored.vectors;
-        r.norms = stored.norms;
-      }
-      return { ok: r, hash, cachedFaces: hit !== null, cachedVectors: vectors !== null };
+      return {
+        ok: await engine.photo(bytes, entry.relative, {
+          maxPixels: options.maxPixels,
+          minConfidence: options.minConfidence,
+          minFaceSize: options.minFaceSize,
+          crop,
+          chips: wantChips,
+        }),
+      };
     } catch (e) {
       if (e instanceof InputError) return { error: e.problem };
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+        return { error: `cannot read: ${e.message}` };
+      }
       throw e;
     }
   };
@@ -395,13 +347,7 @@ export async function clusterFolder(
       }
       const r = outcome.ok;
       for (const k of ["decode", "detect", "align", "embed"] as const) seconds[k] += r.seconds[k];
-      if (cache && !outcome.cachedFaces) {
-        await cache.putFaces(outcome.hash, { width: r.width, height: r.height, faces: r.faces });
-      }
       const deferred = r.faces.length > 0 && r.vectors.length === 0;
-      if (cache && !outcome.cachedVectors && !deferred) {
-        await cache.putVectors(outcome.hash, r.vectors, r.norms);
-      }
       if (r.faces.length === 0) {
         noFace.push(entry.relative);
         continue;
@@ -431,7 +377,7 @@ export async function clusterFolder(
         if (r.chips[f] && wantChips) await options.onChip?.(rec, r.chips[f]);
       }
       if (deferred) {
-        pending.push({ recs, chips: r.chips, hash: outcome.hash });
+        pending.push({ recs, chips: r.chips });
         pendingChips += recs.length;
         if (pendingChips >= EMBED_BATCH) await flush();
       }

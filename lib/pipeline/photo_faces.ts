@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { CachedDetection } from "../cache/face_cache.ts";
 import { ARCFACE_112 } from "../align/templates.ts";
 import type { DetectedFace, FaceDetector } from "../detect/detector.ts";
 import type { FaceEmbedder } from "../embed/embedder.ts";
@@ -27,9 +26,7 @@ export interface PhotoFacesOptions {
    * take the whole picture as a centred face. @default false
    */
   crop?: boolean;
-  /** Faces already found in this photo (from the face cache): detection is skipped. */
-  cached?: CachedDetection | null;
-  /** Embed the faces (false when the vectors are cached). @default true */
+  /** Embed the faces (false: the caller embeds the chips, in batches). @default true */
   embed?: boolean;
   /** Return the aligned chips. @default false */
   chips?: boolean;
@@ -54,7 +51,7 @@ export interface PhotoFaces {
 }
 
 /**
- * Decodes a photo, finds its faces (unless cached), aligns and embeds them.
+ * Decodes a photo, finds its faces, aligns and embeds them.
  *
  * @param source The file's bytes, or the photo already decoded.
  * @param name The name used in errors.
@@ -84,32 +81,28 @@ export async function photoFaces(
     t = now;
     return s;
   };
-  const cached = options.cached ?? null;
   const embed = options.embed ?? true;
-  const needImage = !cached || (cached.faces.length > 0 && (embed || options.chips));
-  const img = !needImage
-    ? null
-    : source instanceof Uint8Array
+  const img = source instanceof Uint8Array
     ? await decodeImage(source, name, { maxPixels: options.maxPixels })
     : source;
   seconds.decode = lap();
-  let faces = cached ? cached.faces : await detector.detect(img!, {
+  let faces = await detector.detect(img, {
     minConfidence: options.minConfidence,
     minFaceSize: options.minFaceSize,
     maxSide: options.maxSide,
     crop: options.crop,
   });
-  if (!cached && options.crop && faces.length === 0) faces = [wholePictureFace(img!)];
+  if (options.crop && faces.length === 0) faces = [wholePictureFace(img)];
   seconds.detect = lap();
-  const chips = img && faces.length ? faces.map((f) => embedder.chip(img, f.landmarks)) : [];
+  const chips = faces.length ? faces.map((f) => embedder.chip(img, f.landmarks)) : [];
   seconds.align = lap();
   const { vectors, norms } = embed && chips.length
     ? await embedder.embedWithNorms(chips)
     : { vectors: new Float32Array(0), norms: new Float32Array(0) };
   seconds.embed = lap();
   return {
-    width: cached?.width ?? img!.width,
-    height: cached?.height ?? img!.height,
+    width: img.width,
+    height: img.height,
     faces,
     vectors,
     norms,
