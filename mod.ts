@@ -11,6 +11,9 @@
  * - {@link buildKnnGraph}: vectors to kNN lists and the seed's links.
  * - {@link infomap}: links to modules (the map equation, two-level).
  * - {@link evaluate}: pairwise, BCubed and NMI of a clustering against labels.
+ * - {@link Library}: a photo library that remembers (one SQLite file): incremental updates,
+ *   stable person ids, the user's decisions as constraints; {@link exportLibrary} keeps its
+ *   output folder in step; {@link startReview} serves the review page on 127.0.0.1.
  *
  * ```ts
  * import { buildKnnGraph, evaluate, infomap } from "@facecluster/facecluster";
