@@ -275,6 +275,19 @@ Deno.test({
         await page.waitForFunction(
           `document.querySelector("#title")?.textContent?.startsWith("Penny")`,
         );
+        // split two faces off Penny, then accept the page's suggestion ("Penny?") for the new
+        // person: one click brings them back
+        await page.locator(".card.face").nth(0).click();
+        await page.locator(".card.face").nth(1).click();
+        await page.keyboard.press("s");
+        await page.waitForFunction(
+          `/a new person/.test(document.querySelector("#status")?.textContent ?? "")`,
+        );
+        const splitOff = (await lib.people()).find((p) => p.name === null && p.faces === 2)!;
+        await open(`person/${splitOff.id}`);
+        await page.click(".accept");
+        await page.waitForSelector(`body[data-ready="person/${a.id}"]`);
+        assertEquals((await lib.people()).find((p) => p.id === a.id)!.faces, a.faces);
         // merge b into Penny
         await open(`person/${b.id}`);
         await page.fill("#target", "Penny");

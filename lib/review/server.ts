@@ -215,7 +215,9 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
         person,
         total: faces.length,
         faces: faces.slice(offset, offset + limit).map(faceJson),
-        suggestions: person.name === null ? suggest(s, s.centroids.get(person.id), person.id) : [],
+        suggestions: person.name === null
+          ? suggest(s, await meanOf(faces.map((f) => f.id), s.dims), person.id)
+          : [],
       });
     }
     if (path === "/api/alone" || path === "/api/notfaces") {
@@ -248,6 +250,15 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
     m = /^\/photo\/(\d+)$/.exec(path);
     if (m) return await photo(Number(m[1]));
     return problem(404, "not found");
+  };
+
+  /** The mean direction of faces now (a person changed by a decision has no stored one). */
+  const meanOf = async (ids: number[], dims: number): Promise<Float32Array> => {
+    const v = await lib.store.vectors(ids, dims);
+    const mean = new Float32Array(dims);
+    for (let i = 0; i < ids.length; i++) for (let j = 0; j < dims; j++) mean[j] += v[i * dims + j];
+    const norm = Math.hypot(...mean) || 1;
+    return mean.map((x) => x / norm);
   };
 
   const photo = async (faceId: number): Promise<Response> => {
