@@ -3,7 +3,15 @@
 // on five_celebrity (names, a merge, moves, "not this person"), re-clustering that never
 // undoes one, undo, and the output folders following the people in place.
 
-import { assert, assertEquals, hasShared, runCli, SHARED, sharedModelCache } from "./shared.ts";
+import {
+  assert,
+  assertEquals,
+  hasShared,
+  runCli,
+  runMain,
+  SHARED,
+  sharedModelCache,
+} from "./shared.ts";
 
 const HAVE = hasShared("faces/five_celebrity") && hasShared("models/yunet_libfacedetection") &&
   hasShared("models/mobilefacenet_foamliu");
@@ -151,20 +159,7 @@ Deno.test({
         await Deno.symlink(`${bbt}/${who.name}`, `${root}/in/${who.name}`);
         await Deno.symlink(`${bbt}/${who.name}`, `${root}/in/${who.name}_copy`);
       }
-      const run = async () => {
-        const r = await runCli([
-          `${root}/in`,
-          "--out",
-          `${root}/out`,
-          "--crops",
-          "--quiet",
-          "--json",
-          "--cache",
-          models.cache,
-        ]);
-        assertEquals(r.code, 0, r.stderr);
-        return JSON.parse(r.stdout);
-      };
+      const run = () => runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", models.cache]);
       const j = await run();
       assertEquals([j.photos, j.faces, j.people], [80, 40, 8]);
       assertEquals(j.changes.duplicate_photos, 40);

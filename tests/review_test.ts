@@ -7,7 +7,7 @@ import { chromium } from "playwright-core";
 import { Library } from "../lib/library/library.ts";
 import { startReview } from "../lib/review/server.ts";
 import { chromiumPath } from "./chromium.ts";
-import { assert, assertEquals, hasShared, runCli, SHARED, sharedModelCache } from "./shared.ts";
+import { assert, assertEquals, hasShared, runMain, SHARED, sharedModelCache } from "./shared.ts";
 
 const ARTIFACTS = new URL("../out/test-artifacts/", import.meta.url).pathname;
 const HAVE = hasShared("faces/bbt_faceapi") && hasShared("models/yunet_libfacedetection") &&
@@ -29,32 +29,13 @@ async function withReview(
     for (const who of Deno.readDirSync(`${SHARED}faces/bbt_faceapi`)) {
       await Deno.symlink(`${SHARED}faces/bbt_faceapi/${who.name}`, `${root}/in/${who.name}`);
     }
-    const made = await runCli([
-      `${root}/in`,
-      "--out",
-      `${root}/out`,
-      "--crops",
-      "--quiet",
-      "--cache",
-      models.cache,
-    ]);
-    assertEquals(made.code, 0, made.stderr);
+    await runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", models.cache]);
     const lib = await Library.open(`${root}/out/library.db`);
     const server = await startReview(lib, {
       input: `${root}/in`,
       recluster: async () => {
-        const r = await runCli([
-          `${root}/in`,
-          "--out",
-          `${root}/out`,
-          "--crops",
-          "--quiet",
-          "--json",
-          "--cache",
-          models.cache,
-        ]);
-        assertEquals(r.code, 0, r.stderr);
-        return `re-clustered: ${JSON.parse(r.stdout).people} people`;
+        const j = await runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", models.cache]);
+        return `re-clustered: ${j.people} people`;
       },
     });
     try {

@@ -221,3 +221,19 @@ export async function linkSharedPhotos(set: string, files: string[], dest: strin
     await Deno.symlink(`${SHARED}faces/${set}/${f}`, `${dest}/${f}`);
   }
 }
+
+/**
+ * Runs the main job (`PHOTOS_DIR --out OUT --quiet --json …`), asserts that it succeeded and
+ * returns its JSON summary.
+ *
+ * @param input The photos.
+ * @param out The output folder.
+ * @param extra More arguments (e.g. `--crops`, `--cache DIR`).
+ * @returns The summary.
+ */
+// deno-lint-ignore no-explicit-any -- the CLI's JSON summary
+export async function runMain(input: string, out: string, extra: string[] = []): Promise<any> {
+  const r = await runCli([input, "--out", out, "--quiet", "--json", ...extra]);
+  assertEquals(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
