@@ -15,7 +15,7 @@ import { writeFileAtomic } from "./lib/io/atomic.ts";
 import { readLabels } from "./lib/io/labels.ts";
 import { readNpy } from "./lib/io/npy.ts";
 import { writeLinks } from "./lib/io/links_file.ts";
-import { createKnnBackend, type KnnDevice } from "./lib/knn/select.ts";
+import { createKnnBackend, type KnnDevice, LazyKnn } from "./lib/knn/select.ts";
 import { evaluate } from "./lib/metrics/metrics.ts";
 import { checkOutputFolder, defaultOutput, type LinkMode } from "./lib/archive/archive.ts";
 import { Library, type UpdateOptions, type UpdateSummary } from "./lib/library/library.ts";
@@ -423,7 +423,11 @@ async function photosCommand(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
-    const knn = await createKnnBackend(o.device, { onNotice: say });
+    // the GPU is probed only if a full kNN search is needed (not in an incremental run);
+    // --device gpu says at once when there is none
+    const knn = o.device === "gpu"
+      ? await createKnnBackend(o.device, { onNotice: say })
+      : new LazyKnn(o.device, { onNotice: say });
     const { device: inference, adapter } = await chooseInferenceDevice(o.device);
     const model = o.model ?? (await lib.model()) ?? await defaultModel(o.cacheDir, say);
     const detector = o.detector ??

@@ -116,3 +116,52 @@ export async function createKnnBackend(
   notice(`kNN: using the GPU adapter ${ctx.description}`);
   return new FallbackKnn(new GpuKnn(ctx, options.gpu), cpu, notice);
 }
+
+/**
+ * A kNN backend made on its first search ({@link createKnnBackend}'s choice), so that a run
+ * that never needs a full search (an incremental library update) never probes the GPU.
+ *
+ * @example
+ * ```ts
+ * import { LazyKnn } from "./select.ts";
+ * const knn = new LazyKnn("cpu", {});
+ * const g = await knn.search({ rows: 2, cols: 2, data: new Float32Array([1, 0, 0, 1]) }, 1);
+ * console.log(knn.name.startsWith("cpu"), g.indices); // true Int32Array(2) [0, 1]
+ * ```
+ */
+export class LazyKnn implements KnnBackend {
+  #device: KnnDevice;
+  #options: CreateKnnOptions;
+  #backend: Promise<KnnBackend> | null = null;
+  #name = "not started";
+
+  /**
+   * @param device As for {@link createKnnBackend}.
+   * @param options As for {@link createKnnBackend}.
+   */
+  constructor(device: KnnDevice, options: CreateKnnOptions) {
+    this.#device = device;
+    this.#options = options;
+  }
+
+  /** The backend's name once made. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /**
+   * Makes the backend (once) and searches with it.
+   *
+   * @param vectors L2-normalised rows.
+   * @param k Neighbours per row.
+   * @param options Abort signal, threshold.
+   * @returns The neighbours.
+   */
+  async search(vectors: Matrix, k: number, options?: KnnSearchOptions): Promise<KnnGraph> {
+    this.#backend ??= createKnnBackend(this.#device, this.#options);
+    const backend = await this.#backend;
+    const g = await backend.search(vectors, k, options);
+    this.#name = backend.name;
+    return g;
+  }
+}

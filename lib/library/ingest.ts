@@ -54,8 +54,14 @@ export async function scanChanges(
   input: string,
   exclude: string[],
 ): Promise<ScanChanges> {
-  const scan = await scanFolder(input, { exclude });
   const stored = new Map((await store.photos()).map((p) => [p.path, p]));
+  const scan = await scanFolder(input, {
+    exclude,
+    known: (relative, size, mtime) => {
+      const s = stored.get(relative);
+      return s !== undefined && s.size === size && s.mtime === mtime;
+    },
+  });
   const here = new Set(scan.images.map((i) => i.relative));
   const candidates = scan.images.filter((i) => {
     const s = stored.get(i.relative);

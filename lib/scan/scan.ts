@@ -14,8 +14,11 @@ export interface ScannedImage {
   path: string;
   /** Path relative to the root, with `/` separators. */
   relative: string;
-  /** Format recognised from the first bytes. */
-  format: ImageFormat;
+  /**
+   * Format recognised from the first bytes; null when they were not read again (the caller
+   * knew the file, unchanged, from an earlier scan: see {@link ScanOptions.known}).
+   */
+  format: ImageFormat | null;
   /** Size in bytes. */
   size: number;
   /** Last modification, ms since the epoch (0 where the file system does not say). */
@@ -39,6 +42,11 @@ export interface ScanProblem {
 export interface ScanOptions {
   /** Folders to leave out (e.g. the output folder), compared by real path. */
   exclude?: string[];
+  /**
+   * Files the caller already knows as images, unchanged (same size and mtime): their first
+   * bytes are not read again.
+   */
+  known?: (relative: string, size: number, mtime: number) => boolean;
   /** Called for every image found, for progress. */
   onImage?: (image: ScannedImage) => void;
 }
@@ -81,6 +89,7 @@ const LOOKS_AT_ONCE = 32;
 /** A folder entry looked at: its stat (following links) and, for a file, its first bytes. */
 async function look(
   path: string,
+  known: (size: number, mtime: number) => boolean,
 ): Promise<{ info: Deno.FileInfo; head: Uint8Array | null } | { error: string; stat: boolean }> {
   let info: Deno.FileInfo;
   try {
@@ -88,7 +97,7 @@ async function look(
   } catch (e) {
     return { error: `cannot read: ${(e as Error).message}`, stat: true };
   }
-  if (!info.isFile) return { info, head: null };
+  if (!info.isFile || known(info.size, info.mtime?.getTime() ?? 0)) return { info, head: null };
   try {
     return { info, head: await head(path, 16) };
   } catch (e) {
@@ -140,7 +149,11 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
     const lane = async () => {
       while (next < entries.length) {
         const i = next++;
-        looks[i] = await look(`${dir}/${entries[i].name}`);
+        const rel1 = rel ? `${rel}/${entries[i].name}` : entries[i].name;
+        looks[i] = await look(
+          `${dir}/${entries[i].name}`,
+          (size, mtime) => options.known?.(rel1, size, mtime) ?? false,
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(LOOKS_AT_ONCE, entries.length) }, lane));
@@ -172,9 +185,9 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         skipped.push({ path, problem: "not a regular file" });
         continue;
       }
-      const format = sniffFormat(look.head!);
-      if (!format) {
-        skipped.push({ path, problem: look.head!.length === 0 ? "empty file" : "not an image" });
+      const format = look.head === null ? null : sniffFormat(look.head);
+      if (look.head !== null && !format) {
+        skipped.push({ path, problem: look.head.length === 0 ? "empty file" : "not an image" });
         continue;
       }
       const slash = relative.indexOf("/");
