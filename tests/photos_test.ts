@@ -36,6 +36,8 @@ Deno.test("photos: bad files are listed and the run goes on; the input is untouc
   assertEquals(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assertEquals(j.photos, 5);
+  // every photo accounted for
+  assertEquals(j.photos_with_faces + j.photos_without_faces + j.photos_failed, j.photos);
   assertEquals(j.faces, 0);
   assertEquals(j.failed.map((f: { file: string }) => f.file).sort(), ["bomb.png", "trip/cut.jpg"]);
   assert(

@@ -65,7 +65,8 @@ export async function scanChanges(
   const here = new Set(scan.images.map((i) => i.relative));
   const candidates = scan.images.filter((i) => {
     const s = stored.get(i.relative);
-    return !s || s.size !== i.size || s.mtime !== i.mtime;
+    // a photo that could not be read last time is tried again
+    return !s || s.size !== i.size || s.mtime !== i.mtime || (s.status === "failed" && !s.sha256);
   });
   const gone = [...stored.values()].filter((p) => !here.has(p.path));
   return { images: scan.images, skipped: scan.skipped, candidates, gone };
@@ -158,13 +159,15 @@ export async function ingest(
   const todo: { image: ScannedImage; sha: string }[] = [];
   const copies: { image: ScannedImage; sha: string }[] = [];
   const seen = new Set<string>();
+  const unreadable: { image: ScannedImage; error: string }[] = [];
   for (const image of changes.candidates) {
     options.signal?.throwIfAborted();
     let sha: string;
     try {
       sha = await sha256Hex(await Deno.readFile(image.path));
     } catch (e) {
-      summary.failed.push({ file: image.relative, error: `cannot read: ${(e as Error).message}` });
+      // stored as failed, so that every photo of the input is accounted for
+      unreadable.push({ image, error: `cannot read: ${(e as Error).message}` });
       continue;
     }
     const same = stored.get(image.relative);
@@ -202,6 +205,23 @@ export async function ingest(
     } else await store.removePhotos([p.id]);
   }
   summary.removed = gone.length;
+  if (unreadable.length > 0) {
+    await store.putPhotos(unreadable.map(({ image, error }) => ({
+      photo: {
+        path: image.relative,
+        size: image.size,
+        mtime: image.mtime,
+        sha256: "",
+        width: 0,
+        height: 0,
+        status: "failed" as const,
+        error,
+        duplicateOf: null,
+      },
+      faces: [],
+    })));
+    summary.failed.push(...unreadable.map(({ image, error }) => ({ file: image.relative, error })));
+  }
   if (todo.length > 0) await findFaces(store, todo, engine, options, summary);
   await storeCopies(store, copies, summary);
   return summary;
