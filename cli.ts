@@ -463,8 +463,7 @@ async function photosCommand(args: string[]): Promise<number> {
       write: (performance.now() - t1) / 1000,
       total: (performance.now() - t0) / 1000,
     };
-    const json = await runSummary(
-      lib,
+    const json = runSummary(
       o,
       { out, dbPath, inference, seconds, changes },
       result,
@@ -503,8 +502,7 @@ function changesOf(result: UpdateSummary) {
 }
 
 /** The main job's JSON summary. */
-async function runSummary(
-  lib: Library,
+function runSummary(
   o: PhotoOptions,
   run: {
     out: string;
@@ -517,12 +515,8 @@ async function runSummary(
   written: ExportSummary,
   evaluation: Awaited<ReturnType<Library["evaluation"]>>,
 ) {
-  const photos = await lib.photos();
-  const failed = photos.filter((p) => p.status === "failed")
-    .map((p) => ({ file: p.path, error: p.error ?? "" }));
-  const withFaces = photos.filter((p) => p.status === "faces").length;
-  const faces = await lib.faces();
-  const whole = faces.filter((f) => f.source === "whole").length;
+  const { withFaces, withoutFaces, failed } = written.accounting;
+  const whole = written.faces.whole;
   return {
     input: o.input,
     out: run.out,
@@ -530,15 +524,15 @@ async function runSummary(
     report: written.report,
     photos: result.photos,
     photos_with_faces: withFaces,
-    photos_without_faces: photos.filter((p) => p.status === "no_face").length,
-    photos_failed: failed.length,
-    faces: faces.length,
+    photos_without_faces: withoutFaces,
+    photos_failed: failed,
+    faces: written.faces.all,
     people: written.people,
     unclustered: written.unclustered,
     not_faces: written.notFaces,
     detector: result.settings.detector,
     crop_mode: o.update.crop ? { detected: withFaces - whole, whole } : null,
-    failed,
+    failed: written.failed,
     skipped: result.skipped.length,
     model: result.settings.model,
     k: result.settings.k,
@@ -566,7 +560,7 @@ async function runSummary(
 }
 
 /** The main job's summary for people. */
-function printSummary(j: Awaited<ReturnType<typeof runSummary>>, written: ExportSummary): void {
+function printSummary(j: ReturnType<typeof runSummary>, written: ExportSummary): void {
   console.log(
     `${j.input}: ${j.photos} photos (${j.changes.new_photos} new, ${j.changes.removed_photos} gone): ${j.photos_with_faces} with a face, ${j.photos_without_faces} without, ${j.photos_failed} failed; ${j.faces} faces`,
   );

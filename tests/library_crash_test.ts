@@ -9,12 +9,12 @@ import {
   hasShared,
   linkSharedPhotos,
   runCli,
-  sharedModelCache,
+  SHARED_MODELS,
   sharedPhotos,
+  withSharedModels,
 } from "./shared.ts";
 
-const HAVE = hasShared("faces/lfw_min10") && hasShared("models/yunet_libfacedetection") &&
-  hasShared("models/mobilefacenet_foamliu");
+const HAVE = hasShared("faces/lfw_min10") && SHARED_MODELS;
 
 /** The library's invariants, read with a connection of its own. */
 function checkLibrary(path: string): { photos: number; faces: number } {
@@ -67,10 +67,8 @@ async function partition(out: string): Promise<string[]> {
 Deno.test({
   name: "library: kill -9 at ten random moments never corrupts it; then the same people",
   ignore: !HAVE,
-  fn: async () => {
-    const models = await sharedModelCache();
-    const root = await Deno.makeTempDir();
-    try {
+  fn: () =>
+    withSharedModels(async (cache, root) => {
       // a library of 120 photos; then each try adds 24 more, so that every run has work in
       // every stage (faces, kNN, clustering, the folders) when it is killed
       const files = sharedPhotos("lfw_min10").slice(0, 120 + 24 * 11);
@@ -82,7 +80,7 @@ Deno.test({
         "--quiet",
         "--json",
         "--cache",
-        models.cache,
+        cache,
       ];
       const first = await runCli(args(`${root}/crash`));
       assertEquals(first.code, 0, first.stderr);
@@ -138,9 +136,5 @@ Deno.test({
         crash2.filter((n) => !n.startsWith("library.db")),
         ref2.filter((n) => !n.startsWith("library.db")),
       );
-    } finally {
-      await models.close();
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+    }),
 });

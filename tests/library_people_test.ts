@@ -10,11 +10,11 @@ import {
   runCli,
   runMain,
   SHARED,
-  sharedModelCache,
+  SHARED_MODELS,
+  withSharedModels,
 } from "./shared.ts";
 
-const HAVE = hasShared("faces/five_celebrity") && hasShared("models/yunet_libfacedetection") &&
-  hasShared("models/mobilefacenet_foamliu");
+const HAVE = hasShared("faces/five_celebrity") && SHARED_MODELS;
 
 // deno-lint-ignore no-explicit-any -- the CLI's JSON
 type Json = any;
@@ -29,11 +29,9 @@ interface Face {
 Deno.test({
   name: "library: corrections on five_celebrity hold through re-clustering; undo; folders in place",
   ignore: !HAVE,
-  fn: async () => {
-    const models = await sharedModelCache();
-    const root = await Deno.makeTempDir();
-    const out = `${root}/out`;
-    try {
+  fn: () =>
+    withSharedModels(async (cache, root) => {
+      const out = `${root}/out`;
       const cli = async (args: string[]): Promise<Json> => {
         const r = await runCli([...args, "--json"]);
         assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
@@ -47,7 +45,7 @@ Deno.test({
           "--evaluate",
           "--quiet",
           "--cache",
-          models.cache,
+          cache,
         ]);
       const label = (f: Face) => f.file.split("/")[0];
       const allFaces = async (): Promise<Face[]> => {
@@ -138,20 +136,14 @@ Deno.test({
       await main();
       const again = new Map((await allFaces()).map((f) => [f.id, f.personId]));
       assertEquals(again.get(notHer.id), big[0], "after undo it is back");
-    } finally {
-      await models.close();
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "library: copies of a photo are one photo — found and clustered once, archived under both",
   ignore: !HAVE || !hasShared("faces/bbt_faceapi"),
-  fn: async () => {
-    const models = await sharedModelCache();
-    const root = await Deno.makeTempDir();
-    try {
+  fn: () =>
+    withSharedModels(async (cache, root) => {
       // bbt_faceapi twice: every photo also in a second folder of the same person
       const bbt = `${SHARED}faces/bbt_faceapi`;
       await Deno.mkdir(`${root}/in`);
@@ -159,7 +151,7 @@ Deno.test({
         await Deno.symlink(`${bbt}/${who.name}`, `${root}/in/${who.name}`);
         await Deno.symlink(`${bbt}/${who.name}`, `${root}/in/${who.name}_copy`);
       }
-      const run = () => runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", models.cache]);
+      const run = () => runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", cache]);
       const j = await run();
       assertEquals([j.photos, j.faces, j.people], [80, 40, 8]);
       assertEquals(j.changes.duplicate_photos, 40);
@@ -181,9 +173,5 @@ Deno.test({
         assertEquals(f.person, before.get(f.id), `face ${f.id}`);
         assert(f.file.split("/")[0].endsWith("_copy"), f.file);
       }
-    } finally {
-      await models.close();
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+    }),
 });

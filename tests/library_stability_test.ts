@@ -8,12 +8,12 @@ import {
   hasShared,
   linkSharedPhotos,
   runCli,
-  sharedModelCache,
+  SHARED_MODELS,
   sharedPhotos,
+  withSharedModels,
 } from "./shared.ts";
 
-const HAVE = hasShared("faces/lfw_min10") && hasShared("models/yunet_libfacedetection") &&
-  hasShared("models/mobilefacenet_foamliu");
+const HAVE = hasShared("faces/lfw_min10") && SHARED_MODELS;
 
 // deno-lint-ignore no-explicit-any -- the CLI's JSON
 type Json = any;
@@ -21,10 +21,8 @@ type Json = any;
 Deno.test({
   name: "library: lfw_min10 90% then 10% more — person ids stay, names and user faces kept",
   ignore: !HAVE,
-  fn: async () => {
-    const models = await sharedModelCache();
-    const root = await Deno.makeTempDir();
-    try {
+  fn: () =>
+    withSharedModels(async (cache, root) => {
       const files = sharedPhotos("lfw_min10");
       const link = (list: string[]) => linkSharedPhotos("lfw_min10", list, `${root}/in`);
       const cut = Math.floor(files.length * 0.9);
@@ -36,7 +34,7 @@ Deno.test({
         return JSON.parse(r.stdout);
       };
       const main = () =>
-        cli([`${root}/in`, "--out", out, "--quiet", "--evaluate", "--cache", models.cache]);
+        cli([`${root}/in`, "--out", out, "--quiet", "--evaluate", "--cache", cache]);
       const faceMap = async () =>
         new Map<number, number | null>(
           JSON.parse(await Deno.readTextFile(`${out}/clusters.json`)).faces.map((
@@ -81,9 +79,5 @@ Deno.test({
       }
       for (const [face, p] of pinned) assertEquals(after.get(face), p, `face ${face}`);
       assert(second.metrics.bcubed.f >= 0.99, JSON.stringify(second.metrics));
-    } finally {
-      await models.close();
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+    }),
 });

@@ -187,7 +187,7 @@ Deno.test("library kNN: new faces searched against all and old lists updated equ
       faces: [face(Array.from(all.subarray((id - 1) * d, id * d)))],
     }));
     await store.putPhotos(photos.slice(0, 250));
-    const first = await updateNeighbours(
+    const { summary: first } = await updateNeighbours(
       store,
       ids.slice(0, 250),
       all.slice(0, 250 * d),
@@ -203,7 +203,7 @@ Deno.test("library kNN: new faces searched against all and old lists updated equ
     const keep = ids.filter((id) => id !== gone);
     const vec = new Float32Array(keep.length * d);
     keep.forEach((id, i) => vec.set(all.subarray((id - 1) * d, id * d), i * d));
-    const second = await updateNeighbours(store, keep, vec, d, k);
+    const { summary: second } = await updateNeighbours(store, keep, vec, d, k);
     assert(!second.full && second.searched < 120, JSON.stringify(second));
     const got = graphOfLists(await store.neighbours(), keep, k);
     const want = await new CpuKnn({ workers: 0 }).search(

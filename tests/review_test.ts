@@ -7,11 +7,18 @@ import { chromium } from "playwright-core";
 import { Library } from "../lib/library/library.ts";
 import { startReview } from "../lib/review/server.ts";
 import { chromiumPath } from "./chromium.ts";
-import { assert, assertEquals, hasShared, runMain, SHARED, sharedModelCache } from "./shared.ts";
+import {
+  assert,
+  assertEquals,
+  hasShared,
+  runMain,
+  SHARED,
+  SHARED_MODELS,
+  withSharedModels,
+} from "./shared.ts";
 
 const ARTIFACTS = new URL("../out/test-artifacts/", import.meta.url).pathname;
-const HAVE = hasShared("faces/bbt_faceapi") && hasShared("models/yunet_libfacedetection") &&
-  hasShared("models/mobilefacenet_foamliu");
+const HAVE = hasShared("faces/bbt_faceapi") && SHARED_MODELS;
 const BROWSER = chromiumPath();
 
 /** A library of bbt_faceapi (made by the CLI), opened here, and a server over it. */
@@ -22,21 +29,17 @@ async function withReview(
     root: string,
   ) => Promise<void>,
 ): Promise<void> {
-  const models = await sharedModelCache();
-  const root = await Deno.makeTempDir();
-  try {
+  await withSharedModels(async (cache, root) => {
     await Deno.mkdir(`${root}/in`);
     for (const who of Deno.readDirSync(`${SHARED}faces/bbt_faceapi`)) {
       await Deno.symlink(`${SHARED}faces/bbt_faceapi/${who.name}`, `${root}/in/${who.name}`);
     }
-    await runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", models.cache]);
+    const main = () => runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", cache]);
+    await main();
     const lib = await Library.open(`${root}/out/library.db`);
     const server = await startReview(lib, {
       input: `${root}/in`,
-      recluster: async () => {
-        const j = await runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", models.cache]);
-        return `re-clustered: ${j.people} people`;
-      },
+      recluster: async () => `re-clustered: ${(await main()).people} people`,
     });
     try {
       await fn(server, lib, root);
@@ -44,10 +47,7 @@ async function withReview(
       await server.close();
       await lib.close();
     }
-  } finally {
-    await models.close();
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 }
 
 /** One raw HTTP/1.1 request (any Host, any path bytes), its status and body. */

@@ -237,3 +237,26 @@ export async function runMain(input: string, out: string, extra: string[] = []):
   assertEquals(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
+
+/** Whether ../shared/models holds the two downloaded models (YuNet and MobileFaceNet). */
+export const SHARED_MODELS: boolean = hasShared("models/yunet_libfacedetection") &&
+  hasShared("models/mobilefacenet_foamliu");
+
+/**
+ * Runs `fn` with a model cache fetched from ../shared/models (see {@link sharedModelCache})
+ * and a temporary folder, both removed after.
+ *
+ * @param fn The test body, given the cache and the folder.
+ */
+export async function withSharedModels(
+  fn: (cache: string, root: string) => Promise<void>,
+): Promise<void> {
+  const models = await sharedModelCache();
+  const root = await Deno.makeTempDir();
+  try {
+    await fn(models.cache, root);
+  } finally {
+    await models.close();
+    await Deno.remove(root, { recursive: true });
+  }
+}

@@ -13,23 +13,10 @@ import {
   runCli,
   runEvaluate,
   SHARED,
+  SHARED_MODELS,
   sharedModelCache,
+  withSharedModels,
 } from "./shared.ts";
-
-const HAVE_MODELS = hasShared("models/yunet_libfacedetection") &&
-  hasShared("models/mobilefacenet_foamliu");
-
-/** Runs `fn` with a model cache fetched from ../shared/models and a temporary folder. */
-async function withModels(fn: (cache: string, root: string) => Promise<void>): Promise<void> {
-  const models = await sharedModelCache();
-  const root = await Deno.makeTempDir();
-  try {
-    await fn(models.cache, root);
-  } finally {
-    await models.close();
-    await Deno.remove(root, { recursive: true });
-  }
-}
 
 /** Copies (the first `count` photos of) each person of a ../shared/faces set to `dest/<person>`. */
 async function copyPeople(set: string, people: string[], dest: string, count?: number) {
@@ -134,7 +121,7 @@ Deno.test("quality: points that contradict the box, and the embedding norm ramp"
 
 Deno.test({
   name: "yunet: fetched from a mirror on 127.0.0.1; group_photos against the hand-drawn boxes",
-  ignore: !HAVE_MODELS || !hasShared("faces/_meta/group_photos"),
+  ignore: !SHARED_MODELS || !hasShared("faces/_meta/group_photos"),
   fn: async () => {
     const models = await sharedModelCache(["yunet"]);
     try {
@@ -168,9 +155,9 @@ Deno.test({
 
 Deno.test({
   name: "yunet: crop mode — every picture a face, no face found or failed, all counted",
-  ignore: !HAVE_MODELS || !hasShared("faces/bbt_faceapi"),
+  ignore: !SHARED_MODELS || !hasShared("faces/bbt_faceapi"),
   fn: () =>
-    withModels(async (cache, root) => {
+    withSharedModels(async (cache, root) => {
       // six real crops of two people, a picture with no face in it and a broken file
       await copyPeople("bbt_faceapi", ["amy", "sheldon"], `${root}/in`, 3);
       await Deno.writeFile(`${root}/in/amy/wall.png`, await encodePng(patternImage(112, 112)));
@@ -224,9 +211,9 @@ Deno.test({
 
 Deno.test({
   name: "yunet: orl_att (tight PGM crops) in crop mode — all 400 photos counted, one person each",
-  ignore: !HAVE_MODELS || !hasShared("faces/orl_att"),
+  ignore: !SHARED_MODELS || !hasShared("faces/orl_att"),
   fn: () =>
-    withModels(async (cache, out) => {
+    withSharedModels(async (cache, out) => {
       const { json: j } = await runEvaluate(`${SHARED}faces/orl_att`, out, [
         "--quiet",
         "--crops",
@@ -245,9 +232,9 @@ Deno.test({
 
 Deno.test({
   name: "quality gate: false and unusable faces go to not_faces/, never into a person",
-  ignore: !HAVE_MODELS || !hasShared("faces/lfw_min10"),
+  ignore: !SHARED_MODELS || !hasShared("faces/lfw_min10"),
   fn: () =>
-    withModels(async (cache, root) => {
+    withSharedModels(async (cache, root) => {
       // two LFW people whose photos hold cut, blurred and turned second faces
       await copyPeople("lfw_min10", ["Abdullah_Gul", "Adrien_Brody"], `${root}/in`);
       const { json: j } = await runEvaluate(`${root}/in`, `${root}/out`, [

@@ -15,7 +15,7 @@ import { writeAtomically, writeFileAtomic } from "../io/atomic.ts";
 import { encodeNpy } from "../io/npy.ts";
 import { encodePng } from "../image/encode_png.ts";
 import type { FaceRecord, FolderClustering } from "../pipeline/cluster_folder.ts";
-import { NOT_FACES, type ReportData } from "../report/report_html.ts";
+import { manifestFace, NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
 
 /** Face crops being encoded and written at once, at most. */
@@ -259,14 +259,7 @@ export class Archive {
       min_sim: result.settings.minSim,
       photos: result.photos.length,
       faces: result.faces.map((f) => ({
-        id: f.id,
-        file: f.file,
-        box: f.box,
-        points: f.points,
-        score: f.score,
-        source: f.source,
-        quality: f.quality,
-        norm: Number.isFinite(f.norm) ? f.norm : null,
+        ...manifestFace(f),
         cluster: f.cluster,
         folder: folders.get(f.cluster),
         similarity: f.similarity,

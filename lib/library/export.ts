@@ -12,10 +12,10 @@ import { encodeNpy } from "../io/npy.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
 import { InputError } from "../errors.ts";
-import { NOT_FACES, type ReportData } from "../report/report_html.ts";
+import { manifestFace, NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
 import type { FaceView, Library, PersonView } from "./library.ts";
-import type { OutputFile } from "./store.ts";
+import type { OutputFile, StoredPhoto } from "./store.ts";
 
 /** How photos are put into the person folders. */
 export type PlaceMode = "copy" | "hard" | "symbolic";
@@ -50,6 +50,12 @@ export interface ExportSummary {
   removed: number;
   /** Files left alone because the user changed them or put them there. */
   userFiles: string[];
+  /** Every photo of the library accounted for: with a face, without one, failed. */
+  accounting: { withFaces: number; withoutFaces: number; failed: number };
+  /** The photos that failed, and why. */
+  failed: { file: string; error: string }[];
+  /** Faces in all, and of them pictures taken whole as a face (crop mode). */
+  faces: { all: number; whole: number };
 }
 
 /** A folder name from a person's name: no separators, no leading dots. */
@@ -130,7 +136,8 @@ export async function exportLibrary(
   const folderOf = folders(faces, people, minQuality);
   const wants = new Map<string, Want>();
   const copies = new Map<number, string[]>(); // photo id → the paths of its copies
-  for (const p of await lib.photos()) {
+  const photos = await lib.photos();
+  for (const p of photos) {
     if (p.duplicateOf !== null) {
       copies.set(p.duplicateOf, [...(copies.get(p.duplicateOf) ?? []), p.path]);
     }
@@ -152,6 +159,14 @@ export async function exportLibrary(
     moved: 0,
     removed: 0,
     userFiles: [],
+    accounting: {
+      withFaces: photos.filter((p) => p.status === "faces").length,
+      withoutFaces: photos.filter((p) => p.status === "no_face").length,
+      failed: photos.filter((p) => p.status === "failed").length,
+    },
+    failed: photos.filter((p) => p.status === "failed")
+      .map((p) => ({ file: p.path, error: p.error ?? "" })),
+    faces: { all: faces.length, whole: faces.filter((f) => f.source === "whole").length },
   };
   const owned = new Map((await store.outputs(out)).map((o) => [o.path, o]));
   const forget: string[] = [];
@@ -235,7 +250,16 @@ export async function exportLibrary(
     }
   }
   await store.putOutputs(out, written, forget);
-  const reportFiles = await writeManifestAndReport(lib, out, faces, people, folderOf, options);
+  const reportFiles = await writeManifestAndReport(
+    lib,
+    out,
+    faces,
+    people,
+    photos,
+    summary,
+    folderOf,
+    options,
+  );
   // report files of ours no longer made (a person's contact sheet in a folder now gone)
   const stale: string[] = [];
   for (const [path] of owned) {
@@ -286,25 +310,19 @@ async function writeManifestAndReport(
   out: string,
   faces: FaceView[],
   people: PersonView[],
+  photos: StoredPhoto[],
+  summary: ExportSummary,
   folderOf: Map<number, string>,
   options: ExportOptions,
 ): Promise<Set<string>> {
   const store = lib.store;
   const rank = new Map(people.map((p, i) => [p.id, i]));
-  const photos = await lib.photos();
   const evaluation = await lib.evaluation(faces);
   const model = await lib.model();
   const dims = Number(await store.setting("model_dims") ?? "0");
   let alone = people.length;
   const faceRows = faces.map((f) => ({
-    id: f.id,
-    file: f.file,
-    box: f.box,
-    points: f.points,
-    score: f.score,
-    source: f.source,
-    quality: f.quality,
-    norm: Number.isFinite(f.norm) ? f.norm : null,
+    ...manifestFace(f),
     cluster: f.personId !== null
       ? rank.get(f.personId)!
       : folderOf.get(f.id) === NOT_FACES
@@ -344,10 +362,7 @@ async function writeManifestAndReport(
       });
     }
   }
-  const failed = photos.filter((p) => p.status === "failed").map((p) => ({
-    file: p.path,
-    error: p.error ?? "",
-  }));
+  const { accounting, failed } = summary;
   const lastRun = JSON.parse(await store.setting("last_run") ?? "{}");
   const manifest = {
     version: 2,
@@ -368,9 +383,9 @@ async function writeManifestAndReport(
       photos: p.photos,
     })),
     accounting: {
-      with_faces: photos.filter((p) => p.status === "faces").length,
-      without_faces: photos.filter((p) => p.status === "no_face").length,
-      failed: failed.length,
+      with_faces: accounting.withFaces,
+      without_faces: accounting.withoutFaces,
+      failed: accounting.failed,
     },
     quality_gate: {
       min_quality: Number(await store.setting("min_quality") ?? "0.5"),

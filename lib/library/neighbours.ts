@@ -70,12 +70,12 @@ class TopList {
  * @param dims Vector length.
  * @param k Neighbours per face (the face itself included).
  * @param knn The backend of a full search. @default CpuKnn
- * @returns What was searched.
+ * @returns What was searched, and every list now (as stored).
  *
  * @example
  * ```ts ignore
- * const s = await updateNeighbours(store, ids, vectors, 128, 80);
- * console.log(s.searched, s.full);
+ * const { summary, lists } = await updateNeighbours(store, ids, vectors, 128, 80);
+ * console.log(summary.searched, summary.full, lists.length);
  * ```
  */
 export async function updateNeighbours(
@@ -85,7 +85,7 @@ export async function updateNeighbours(
   dims: number,
   k: number,
   knn?: KnnBackend,
-): Promise<NeighbourSummary> {
+): Promise<{ summary: NeighbourSummary; lists: NeighbourList[] }> {
   const t0 = performance.now();
   const n = ids.length;
   const row = new Map(ids.map((id, i) => [id, i]));
@@ -134,11 +134,14 @@ export async function updateNeighbours(
     await store.putNeighbours(out, remove);
     await store.setSetting("knn_k", String(k));
     return {
-      faces: n,
-      searched: n,
-      full: true,
-      backend: backend.name,
-      seconds: (performance.now() - t0) / 1000,
+      summary: {
+        faces: n,
+        searched: n,
+        full: true,
+        backend: backend.name,
+        seconds: (performance.now() - t0) / 1000,
+      },
+      lists: out,
     };
   }
   // new faces against all (their products also update the kept lists); stale lists anew
@@ -175,11 +178,14 @@ export async function updateNeighbours(
   await store.putNeighbours([...changed].map((r) => lists.get(r)!.toList(ids[r])), remove);
   await store.setSetting("knn_k", String(k));
   return {
-    faces: n,
-    searched: fresh.length + stale.size,
-    full: false,
-    backend: "incremental (wasm simd)",
-    seconds: (performance.now() - t0) / 1000,
+    summary: {
+      faces: n,
+      searched: fresh.length + stale.size,
+      full: false,
+      backend: "incremental (wasm simd)",
+      seconds: (performance.now() - t0) / 1000,
+    },
+    lists: [...lists].map(([r, t]) => t.toList(ids[r])),
   };
 }
 

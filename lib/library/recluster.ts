@@ -82,7 +82,14 @@ export async function recluster(
   const ids = chosen.map((f) => f.id);
   const n = ids.length;
   const vectors = await store.vectors(ids, o.dims);
-  const neighbours = await updateNeighbours(store, ids, vectors, o.dims, o.k, o.knn);
+  const { summary: neighbours, lists } = await updateNeighbours(
+    store,
+    ids,
+    vectors,
+    o.dims,
+    o.k,
+    o.knn,
+  );
   const t1 = performance.now();
   const cannotOf = new Map<number, Set<number>>();
   const rowOf = new Map(ids.map((id, r) => [id, r]));
@@ -93,7 +100,7 @@ export async function recluster(
     set.add(c.personId);
     cannotOf.set(r, set);
   }
-  const graph = graphOfLists(await store.neighbours(), ids, Math.min(o.k, n));
+  const graph = graphOfLists(lists, ids, Math.min(o.k, n));
   const res = constrainedInfomap(n, linksFromKnn(graph, o.minSim), {
     photo: Int32Array.from(chosen, (f) => f.photoId),
     group: Int32Array.from(chosen, (f) => pinnedTo.get(f.id) ?? -1),

@@ -69,6 +69,17 @@ const bytes = (a: Float32Array | Int32Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const now = (): string => new Date().toISOString();
 
+/** A decision row as the interface gives it. */
+function decisionOf(r: Row): Decision {
+  return {
+    id: r.id as number,
+    at: r.at as string,
+    kind: r.kind as string,
+    summary: r.summary as string,
+    undone: r.undone === 1,
+  };
+}
+
 /** Is a process with this id running (Linux: /proc; elsewhere: assumed gone)? */
 function alive(pid: number): boolean {
   try {
@@ -337,14 +348,19 @@ export class SqliteStore implements LibraryStore {
 
   /** {@inheritDoc LibraryStore.vectors} */
   vectors(ids: number[], dims: number): Promise<Float32Array> {
+    // one pass over the model's vectors (the stages want most of them), placed by id
     const out = new Float32Array(ids.length * dims);
-    const q = this.#db.prepare("SELECT vector FROM vectors WHERE face_id = ? AND model = ?");
-    const model = this.#model();
-    ids.forEach((id, i) => {
-      const r = q.get(id, model) as { vector: Uint8Array } | undefined;
-      if (!r) throw new Error(`${this.location}: face ${id} has no vector`);
+    const row = new Map(ids.map((id, i) => [id, i]));
+    const got = new Uint8Array(ids.length);
+    const q = this.#db.prepare("SELECT face_id, vector FROM vectors WHERE model = ?");
+    for (const r of q.iterate(this.#model()) as Iterable<{ face_id: number; vector: Uint8Array }>) {
+      const i = row.get(r.face_id);
+      if (i === undefined) continue;
       out.set(f32(r.vector).subarray(0, dims), i * dims);
-    });
+      got[i] = 1;
+    }
+    const missing = got.indexOf(0);
+    if (missing >= 0) throw new Error(`${this.location}: face ${ids[missing]} has no vector`);
     return Promise.resolve(out);
   }
 
@@ -525,26 +541,14 @@ export class SqliteStore implements LibraryStore {
         db.prepare("UPDATE faces SET not_face = ? WHERE id = ?").run(f.value ? 1 : 0, f.faceId);
       }
       db.prepare("UPDATE decisions SET undone = 1 WHERE id = ?").run(r.id);
-      return {
-        id: r.id as number,
-        at: r.at as string,
-        kind: r.kind as string,
-        summary: r.summary as string,
-        undone: true,
-      };
+      return { ...decisionOf(r), undone: true };
     }));
   }
 
   /** {@inheritDoc LibraryStore.decisions} */
   decisions(): Promise<Decision[]> {
     return Promise.resolve(
-      this.#all("SELECT id, at, kind, summary, undone FROM decisions ORDER BY id").map((r) => ({
-        id: r.id as number,
-        at: r.at as string,
-        kind: r.kind as string,
-        summary: r.summary as string,
-        undone: r.undone === 1,
-      })),
+      this.#all("SELECT id, at, kind, summary, undone FROM decisions ORDER BY id").map(decisionOf),
     );
   }
 

@@ -73,6 +73,53 @@ export interface ReportData {
   decisions?: { id: number; at: string; kind: string; summary: string; undone: boolean }[];
 }
 
+/**
+ * The fields of a face in `clusters.json` that every writer of it gives (then its cluster,
+ * folder and similarity).
+ *
+ * @param f The face.
+ * @returns id, file, box, points, score, source, quality, norm (null when unknown).
+ *
+ * @example
+ * ```ts
+ * import { manifestFace } from "./report_html.ts";
+ * const box = { x: 0, y: 0, width: 9, height: 9 };
+ * const f = { id: 1, file: "a.jpg", box, points: [], score: 0.9, source: "detected", quality: 1, norm: NaN };
+ * console.log(manifestFace(f).norm); // null
+ * ```
+ */
+export function manifestFace<S extends string>(f: {
+  id: number;
+  file: string;
+  box: { x: number; y: number; width: number; height: number };
+  points: [number, number][];
+  score: number;
+  source: S;
+  quality: number;
+  norm: number;
+}): {
+  id: number;
+  file: string;
+  box: { x: number; y: number; width: number; height: number };
+  points: [number, number][];
+  score: number;
+  source: S;
+  quality: number;
+  norm: number | null;
+} {
+  const { id, file, box, points, score, source, quality, norm } = f;
+  return {
+    id,
+    file,
+    box,
+    points,
+    score,
+    source,
+    quality,
+    norm: Number.isFinite(norm) ? norm : null,
+  };
+}
+
 /** The folder of faces below the quality gate (never in a person). */
 export const NOT_FACES = "not_faces";
 

@@ -122,7 +122,7 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
       return {
         faces,
         byId: new Map(faces.map((f) => [f.id, f])),
-        people: await lib.people(),
+        people: await lib.people(faces),
         centroids: new Map(
           persons.filter((p) => p.centroid).map((p) => [p.id, p.centroid!]),
         ),
