@@ -73,6 +73,24 @@ export interface ReportData {
   decisions?: { id: number; at: string; kind: string; summary: string; undone: boolean }[];
 }
 
+/** The fields of a face in `clusters.json` that every writer of it gives, but its norm. */
+export interface ManifestFaceFields<S extends string> {
+  /** Face id. */
+  id: number;
+  /** Photo, relative to the input folder. */
+  file: string;
+  /** Box in photo pixels. */
+  box: { x: number; y: number; width: number; height: number };
+  /** Five points. */
+  points: [number, number][];
+  /** Detector score. */
+  score: number;
+  /** How it was found. */
+  source: S;
+  /** Quality in [0, 1]. */
+  quality: number;
+}
+
 /**
  * The fields of a face in `clusters.json` that every writer of it gives (then its cluster,
  * folder and similarity).
@@ -88,25 +106,9 @@ export interface ReportData {
  * console.log(manifestFace(f).norm); // null
  * ```
  */
-export function manifestFace<S extends string>(f: {
-  id: number;
-  file: string;
-  box: { x: number; y: number; width: number; height: number };
-  points: [number, number][];
-  score: number;
-  source: S;
-  quality: number;
-  norm: number;
-}): {
-  id: number;
-  file: string;
-  box: { x: number; y: number; width: number; height: number };
-  points: [number, number][];
-  score: number;
-  source: S;
-  quality: number;
-  norm: number | null;
-} {
+export function manifestFace<S extends string>(
+  f: ManifestFaceFields<S> & { norm: number },
+): ManifestFaceFields<S> & { norm: number | null } {
   const { id, file, box, points, score, source, quality, norm } = f;
   return {
     id,
