@@ -194,7 +194,7 @@ export async function exportLibrary(
   const made = new Set<string>();
   let done = 0;
   for (const [path, want] of wants) {
-    options.onProgress?.("write", done++, wants.size);
+    options.onProgress?.("files", done++, wants.size);
     const info = lstat(`${out}/${path}`);
     if (info && owned.has(path)) {
       if (ours(path)) continue;
@@ -278,7 +278,7 @@ export async function exportLibrary(
     await Deno.remove(`${out}/${dir}/faces`).catch(() => {});
     await Deno.remove(`${out}/${dir}`).catch(() => {});
   }
-  options.onProgress?.("write", wants.size, wants.size);
+  options.onProgress?.("files", wants.size, wants.size);
   return summary;
 }
 

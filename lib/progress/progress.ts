@@ -25,6 +25,7 @@ const UNITS: Record<string, string> = {
   scan: "images found",
   faces: "photos",
   write: "faces placed",
+  files: "output files",
   report: "contact sheets",
   normalize: "faces",
   knn: "faces",
