@@ -10,7 +10,7 @@ import "npm:@vladmandic/face-api@1.7.15/package.json" with { type: "json" };
 import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { clusterFeatures } from "./lib/cluster/cluster_features.ts";
-import { InputError } from "./lib/errors.ts";
+import { InputError, LibraryBusyError } from "./lib/errors.ts";
 import { writeFileAtomic } from "./lib/io/atomic.ts";
 import { readLabels } from "./lib/io/labels.ts";
 import { readNpy } from "./lib/io/npy.ts";
@@ -115,6 +115,14 @@ Options of cluster-features:
   --workers N        CPU kNN worker threads (default: all cores)
   --json             print one JSON object instead of a readable summary
   -h, --help         show this help
+
+One writer at a time: a main job, a re-cluster from the review page or a decision is refused
+while another process is writing the library (a decision waits 2 s for it first); reading
+(people, faces, history, the review page) goes on during a run.
+
+Exit codes: 0 done; 1 bad input (the message names the file or option); 2 bad usage;
+3 another process is writing the library (the message names it; nothing was changed);
+130 stopped by Ctrl-C (what was stored stays; run again to go on).
 `;
 
 const DEVICES: readonly KnnDevice[] = ["auto", "gpu", "cpu"];
@@ -411,8 +419,6 @@ async function photosCommand(args: string[]): Promise<number> {
   };
   const [out, dbPath] = await outputLibrary(o, say);
   const progress = o.quiet ? null : new Progress();
-  const onProgress = (stage: string, done: number, total: number, detail?: string) =>
-    progress?.update(stage, done, total, detail);
   const t0 = performance.now();
   const lib = await Library.open(dbPath);
   // Ctrl-C: stop after the photos in hand (all stored so far stays); a second one kills
@@ -423,56 +429,10 @@ async function photosCommand(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
-    // the GPU is probed only if a full kNN search is needed (not in an incremental run);
-    // --device gpu says at once when there is none
-    const knn = o.device === "gpu"
-      ? await createKnnBackend(o.device, { onNotice: say })
-      : new LazyKnn(o.device, { onNotice: say });
-    const { device: inference, adapter } = await chooseInferenceDevice(o.device);
-    const model = o.model ?? (await lib.model()) ?? await defaultModel(o.cacheDir, say);
-    const detector = o.detector ??
-      ((await lib.store.setting("detector")) as DetectorKind | null) ??
-      await defaultDetector(o.cacheDir, say);
-    const result = await lib.update(o.input, {
-      ...o.update,
-      model,
-      inference,
-      knn,
-      detector,
-      exclude: [out],
-      onProgress,
-      signal: stop.signal,
-    });
-    if (result.faces.added > 0) say(`face models: ${inferenceName(inference, adapter)}`);
-    const t1 = performance.now();
-    const evaluation = o.evaluate ? await lib.evaluation() : null;
-    const changes = changesOf(result);
-    await lib.store.setSetting("link", o.link);
-    const written = await exportLibrary(lib, o.input, out, {
-      link: o.link,
-      extra: {
-        seconds: result.seconds,
-        changes,
-        ...(evaluation ? { metrics: evaluation.metrics } : {}),
-      },
-      onProgress,
-    });
-    progress?.end();
-    const seconds = {
-      ...result.seconds,
-      write: (performance.now() - t1) / 1000,
-      total: (performance.now() - t0) / 1000,
-    };
-    const json = runSummary(
-      o,
-      { out, dbPath, inference, seconds, changes },
-      result,
-      written,
-      evaluation,
+    // one writer for the whole run: the library's lock is held until the folders are written
+    return await lib.exclusive(() =>
+      runMainJob({ lib, o, out, dbPath, t0, say, progress, signal: stop.signal })
     );
-    if (o.json) console.log(JSON.stringify(json));
-    else printSummary(json, written);
-    return 0;
   } catch (e) {
     if (!stop.signal.aborted) throw e;
     progress?.end();
@@ -483,6 +443,72 @@ async function photosCommand(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onInterrupt);
     await lib.close();
   }
+}
+
+/** The main job under the library's lock: update, evaluation, output folder, summary. */
+async function runMainJob(run: {
+  lib: Library;
+  o: PhotoOptions;
+  out: string;
+  dbPath: string;
+  t0: number;
+  say: (s: string) => void;
+  progress: Progress | null;
+  signal: AbortSignal;
+}): Promise<number> {
+  const { lib, o, out, dbPath, t0, say, progress } = run;
+  const onProgress = (stage: string, done: number, total: number, detail?: string) =>
+    progress?.update(stage, done, total, detail);
+  // the GPU is probed only if a full kNN search is needed (not in an incremental run);
+  // --device gpu says at once when there is none
+  const knn = o.device === "gpu"
+    ? await createKnnBackend(o.device, { onNotice: say })
+    : new LazyKnn(o.device, { onNotice: say });
+  const { device: inference, adapter } = await chooseInferenceDevice(o.device);
+  const model = o.model ?? (await lib.model()) ?? await defaultModel(o.cacheDir, say);
+  const detector = o.detector ??
+    ((await lib.store.setting("detector")) as DetectorKind | null) ??
+    await defaultDetector(o.cacheDir, say);
+  const result = await lib.update(o.input, {
+    ...o.update,
+    model,
+    inference,
+    knn,
+    detector,
+    exclude: [out],
+    onProgress,
+    signal: run.signal,
+  });
+  if (result.faces.added > 0) say(`face models: ${inferenceName(inference, adapter)}`);
+  const t1 = performance.now();
+  const evaluation = o.evaluate ? await lib.evaluation() : null;
+  const changes = changesOf(result);
+  await lib.store.setSetting("link", o.link);
+  const written = await exportLibrary(lib, o.input, out, {
+    link: o.link,
+    extra: {
+      seconds: result.seconds,
+      changes,
+      ...(evaluation ? { metrics: evaluation.metrics } : {}),
+    },
+    onProgress,
+  });
+  progress?.end();
+  const seconds = {
+    ...result.seconds,
+    write: (performance.now() - t1) / 1000,
+    total: (performance.now() - t0) / 1000,
+  };
+  const json = runSummary(
+    o,
+    { out, dbPath, inference, seconds, changes },
+    result,
+    written,
+    evaluation,
+  );
+  if (o.json) console.log(JSON.stringify(json));
+  else printSummary(json, written);
+  return 0;
 }
 
 /** What a run changed, as `clusters.json` and the JSON summary say it. */
@@ -534,6 +560,7 @@ function runSummary(
     crop_mode: o.update.crop ? { detected: withFaces - whole, whole } : null,
     failed: written.failed,
     skipped: result.skipped.length,
+    skipped_entries: result.skipped.map((k) => ({ path: k.path, problem: k.problem })),
     model: result.settings.model,
     k: result.settings.k,
     min_sim: result.settings.minSim,
@@ -573,6 +600,8 @@ function printSummary(j: ReturnType<typeof runSummary>, written: ExportSummary):
     `people: ${j.people} (${j.changes.new_people.length} new), faces alone: ${j.unclustered}, not faces: ${j.not_faces} (detector ${j.detector}, model ${j.model}, k ${j.k}, min_sim ${j.min_sim})`,
   );
   for (const f of j.failed) console.log(`failed: ${f.file}: ${f.error}`);
+  for (const k of j.skipped_entries.slice(0, 20)) console.log(`skipped: ${k.path}: ${k.problem}`);
+  if (j.skipped > 20) console.log(`skipped: ${j.skipped - 20} more (see --json)`);
   if (j.labels === false) console.log("no labels: the input has no subfolders of photos");
   if (j.metrics) {
     console.log(
@@ -592,6 +621,9 @@ function printSummary(j: ReturnType<typeof runSummary>, written: ExportSummary):
     `wrote ${j.out} (${written.written} files written, ${written.moved} moved, ${written.removed} removed); open ${j.report} in a browser`,
   );
 }
+
+/** The exit code when another process is writing the library (nothing was changed). */
+const BUSY = 3;
 
 /** The library's file in an output folder. */
 const LIBRARY_FILE = "library.db";
@@ -616,9 +648,7 @@ async function setAside(dbPath: string, out: string, say: (s: string) => void): 
   }
   const old = await Library.open(dbPath);
   try {
-    await old.store.lock(Deno.pid);
-    await cleanOutputs(old, out);
-    await old.store.unlock(Deno.pid);
+    await old.exclusive(() => cleanOutputs(old, out));
   } finally {
     await old.close();
   }
@@ -803,6 +833,15 @@ async function reclusterLibrary(
   out: string,
   cacheDir: string,
 ): Promise<string> {
+  return await lib.exclusive(() => reclusterLocked(lib, input, out, cacheDir));
+}
+
+async function reclusterLocked(
+  lib: Library,
+  input: string,
+  out: string,
+  cacheDir: string,
+): Promise<string> {
   const key = (await lib.store.setting("detector_key")) ?? "";
   const last = JSON.parse(await lib.store.setting("last_run") ?? "{}");
   const r = await lib.update(input, {
@@ -944,7 +983,8 @@ async function modelsCommand(args: string[]): Promise<number> {
  * Runs the command line with `args` and returns the exit code.
  *
  * @param args The arguments after the program name.
- * @returns 0 on success, 1 on bad input, 2 on bad usage.
+ * @returns 0 on success, 1 on bad input, 2 on bad usage, 3 when another process is writing
+ *   the library (nothing was changed), 130 when stopped by Ctrl-C (what was stored stays).
  *
  * @example
  * ```ts ignore
@@ -966,6 +1006,10 @@ export async function main(args: string[]): Promise<number> {
     if (command === "review") return await reviewCommand(rest);
     return await photosCommand(args);
   } catch (e) {
+    if (e instanceof LibraryBusyError) {
+      console.error(`error: ${e.message}`);
+      return BUSY;
+    }
     if (e instanceof InputError) {
       console.error(`error: ${e.message}`);
       return 1;

@@ -34,3 +34,38 @@ export class InputError extends Error {
     this.problem = problem;
   }
 }
+
+/**
+ * A library that another live process is writing (a main job, a re-cluster): the change
+ * asked for is refused, nothing is changed, and the message names the process.
+ *
+ * @example
+ * ```ts
+ * import { LibraryBusyError } from "./errors.ts";
+ * const err = new LibraryBusyError("out/library.db", 4242, "2026-12-07T10:00:00.000Z");
+ * console.log(err.pid, err instanceof Error); // 4242 true
+ * ```
+ */
+export class LibraryBusyError extends InputError {
+  /** The process that holds the library. */
+  readonly pid: number;
+  /** Since when (ISO time). */
+  readonly since: string;
+
+  /**
+   * Makes the error for the library at `location`, held by process `pid` since `since`.
+   *
+   * @param location The library.
+   * @param pid The process holding it.
+   * @param since When it took it.
+   */
+  constructor(location: string, pid: number, since: string) {
+    super(
+      location,
+      `another run (process ${pid}, since ${since}) is writing this library; try again when it has ended`,
+    );
+    this.name = "LibraryBusyError";
+    this.pid = pid;
+    this.since = since;
+  }
+}

@@ -1,8 +1,8 @@
-import { scanFolder } from "../lib/scan/scan.ts";
+import { HIDDEN_FOLDER, scanFolder } from "../lib/scan/scan.ts";
 import { encodePng, encodePnm, patternImage } from "./image_fixtures.ts";
 import { assertEquals } from "./shared.ts";
 
-Deno.test("scan: stable order, bytes decide, hidden and output skipped, problems reported", async () => {
+Deno.test("scan: stable order, bytes decide, hidden files taken, hidden folders and problems listed", async () => {
   const root = await Deno.makeTempDir();
   const png = await encodePng(patternImage(3, 2));
   await Deno.mkdir(`${root}/bob/sub`, { recursive: true });
@@ -22,12 +22,14 @@ Deno.test("scan: stable order, bytes decide, hidden and output skipped, problems
   await Deno.symlink(`${root}/nowhere.png`, `${root}/dangling.png`);
   const { images, skipped } = await scanFolder(root, { exclude: [`${root}/out`] });
   assertEquals(images.map((i) => [i.relative, i.format, i.label]), [
+    ["alice/.hidden.png", "png", "alice"],
     ["alice/a.pgm", "pnm", "alice"],
     ["alice/b.jpg", "png", "alice"],
     ["bob/sub/x.png", "png", "bob"],
     ["top.png", "png", null],
   ]);
   assertEquals(skipped.map((s) => [s.path.slice(root.length + 1), s.problem]), [
+    [".cache", HIDDEN_FOLDER],
     ["bob/empty.png", "empty file"],
     ["bob/notes.jpg", "not an image"],
     ["bob/sub/loop", "symlink loop (leads back to a folder above it)"],

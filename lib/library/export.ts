@@ -26,8 +26,8 @@ export interface ExportOptions {
   link?: PlaceMode;
   /** More manifest fields (timings, what the run changed). */
   extra?: Record<string, unknown>;
-  /** Progress of placing files. */
-  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Progress of placing files (`detail`: what was done to them). */
+  onProgress?: (stage: string, done: number, total: number, detail?: string) => void;
 }
 
 /** What {@link exportLibrary} did. */
@@ -130,6 +130,12 @@ export async function exportLibrary(
   options: ExportOptions = {},
 ): Promise<ExportSummary> {
   const store = lib.store;
+  // a run killed while it wrote here left temporary files, anywhere in the folder: the mark
+  // says so (set now, "closed" when this export ends; none yet: a library from before the
+  // mark), and they are removed before anything else
+  const mark = `export_open:${out}`;
+  if ((await store.setting(mark)) !== "closed") removeTemporaryFiles(out);
+  await store.setSetting(mark, "open");
   const faces = await lib.faces();
   const people = await lib.people(faces);
   const minQuality = Number(await store.setting("min_quality") ?? "0.5");
@@ -206,10 +212,6 @@ export async function exportLibrary(
     if (!made.has(dir)) {
       Deno.mkdirSync(dir, { recursive: true });
       made.add(dir);
-      // temporary files of a run killed while it wrote here (named by temporaryPath)
-      for (const e of Deno.readDirSync(dir)) {
-        if (e.isFile && /^\..+\.\d+\.tmp$/.test(e.name)) Deno.removeSync(`${dir}/${e.name}`);
-      }
     }
     const chip = want.face !== undefined ? await store.chip(want.face) : null;
     if (info) {
@@ -250,6 +252,12 @@ export async function exportLibrary(
     }
   }
   await store.putOutputs(out, written, forget);
+  options.onProgress?.(
+    "files",
+    wants.size,
+    wants.size,
+    `${summary.written} written, ${summary.moved} moved, ${summary.removed} removed`,
+  );
   const reportFiles = await writeManifestAndReport(
     lib,
     out,
@@ -278,8 +286,32 @@ export async function exportLibrary(
     await Deno.remove(`${out}/${dir}/faces`).catch(() => {});
     await Deno.remove(`${out}/${dir}`).catch(() => {});
   }
-  options.onProgress?.("files", wants.size, wants.size);
+  await store.setSetting(mark, "closed");
+
   return summary;
+}
+
+/** A temporary file made by {@link temporaryPath}: `.NAME.PID.tmp`. */
+const TEMPORARY = /^\..+\.\d+\.tmp$/;
+
+/**
+ * Removes the temporary files a killed run left anywhere under `out` (the caller holds the
+ * library's lock, so no live run of ours is writing them); symbolic links are not followed.
+ */
+function removeTemporaryFiles(out: string): void {
+  const walk = (dir: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return; // gone or unreadable: nothing of ours to remove there
+    }
+    for (const e of entries) {
+      if (e.isDirectory) walk(`${dir}/${e.name}`);
+      else if (e.isFile && TEMPORARY.test(e.name)) Deno.removeSync(`${dir}/${e.name}`);
+    }
+  };
+  walk(out);
 }
 
 /**

@@ -9,7 +9,7 @@
 import { detectorKey, type DetectorKind } from "../detect/detector.ts";
 import type { InferenceDevice } from "../embed/onnx_runtime.ts";
 import { DLIB_RESNET, type EmbeddingModel, modelKey, MODELS } from "../embed/models.ts";
-import { InputError } from "../errors.ts";
+import { InputError, LibraryBusyError } from "../errors.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { type ClusteringMetrics, evaluate } from "../metrics/metrics.ts";
 import { FaceEngine } from "../pipeline/face_engine.ts";
@@ -22,6 +22,7 @@ import type {
   Box,
   Decision,
   Edit,
+  LibrarySnapshot,
   LibraryStore,
   StoredFace,
   StoredPerson,
@@ -62,8 +63,8 @@ export interface UpdateOptions {
   workers?: number;
   /** Folders left out of the scan (the output folder). */
   exclude?: string[];
-  /** Progress per stage. */
-  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Progress per stage (`total` 0: a count with no known end; `detail`: more to say). */
+  onProgress?: (stage: string, done: number, total: number, detail?: string) => void;
   /** Stops the run; what was stored stays, and the next run goes on from there. */
   signal?: AbortSignal;
 }
@@ -147,20 +148,60 @@ const labelOf = (path: string): string | null => {
 export class Library {
   /** The store. */
   readonly store: LibraryStore;
+  /** How long a decision waits for a run holding the library (ms). */
+  readonly #wait: number;
+  /** Depth of {@link Library.exclusive} sections in this process. */
+  #held = 0;
 
-  private constructor(store: LibraryStore) {
+  private constructor(store: LibraryStore, wait: number) {
     this.store = store;
+    this.#wait = wait;
   }
 
   /**
    * Opens (or creates) a library file.
    *
    * @param path The SQLite file.
+   * @param options `wait`: how long a decision waits for another process's run to end
+   *   before it is refused with a `LibraryBusyError` (ms, default 2000).
    * @returns The library.
    * @throws {InputError} When the file is not a library.
    */
-  static async open(path: string): Promise<Library> {
-    return new Library(await SqliteStore.open(path));
+  static async open(path: string, options: { wait?: number } = {}): Promise<Library> {
+    return new Library(await SqliteStore.open(path), options.wait ?? 2000);
+  }
+
+  /**
+   * Runs `fn` as this library's one writer: the lock is taken first (refused with a
+   * `LibraryBusyError` naming the holder while another live process has it) and held until
+   * `fn` ends, so that a whole run (faces, people and the output folder) is one writer's.
+   * Sections nest in one process.
+   *
+   * @param fn The work.
+   * @returns What `fn` returns.
+   * @throws {LibraryBusyError} When another process holds the library.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#held === 0) await this.store.lock(Deno.pid);
+    this.#held++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.#held === 0) await this.store.unlock(Deno.pid);
+    }
+  }
+
+  /** A decision's write: retried while another process's run holds the library, briefly. */
+  async #decide<T>(write: () => Promise<T>): Promise<T> {
+    const until = Date.now() + this.#wait;
+    for (;;) {
+      try {
+        return await write();
+      } catch (e) {
+        if (!(e instanceof LibraryBusyError) || Date.now() >= until) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /**
@@ -184,91 +225,97 @@ export class Library {
    * @throws {InputError} When another run holds the library, or its settings differ.
    */
   async update(input: string, options: UpdateOptions = {}): Promise<UpdateSummary> {
+    return await this.exclusive(() => this.#update(input, options));
+  }
+
+  async #update(input: string, options: UpdateOptions): Promise<UpdateSummary> {
     const t0 = performance.now();
     const store = this.store;
-    await store.lock(Deno.pid);
-    try {
-      const model = await this.#settle(options);
-      const detector = options.detector ?? (await store.setting("detector") as DetectorKind);
-      const refine = detector === "yunet" && (options.refine ?? true);
-      const crop = options.crop ?? false;
-      const key = detectorKey(detector, refine, {
-        minConfidence: options.minConfidence,
-        minFaceSize: options.minFaceSize,
-        crop,
-      });
-      await this.#same(
-        "detector_key",
-        key,
-        "detector settings (--detector, --landmarks, --crops, --min-confidence, --min-face-size)",
-      );
-      const k = options.k ?? 80, minSim = options.minSim ?? model.minSim;
-      const minQuality = options.minQuality ?? 0.5;
-      await store.setSetting("input", input);
-      await store.setSetting("min_quality", String(minQuality));
-      const progress = options.onProgress ?? (() => {});
-      progress("scan", 0, 0);
-      const changes = await scanChanges(store, input, options.exclude ?? []);
-      const t1 = performance.now();
-      const faces = await ingest(store, changes, () =>
-        FaceEngine.start({
-          model,
-          inference: options.inference,
-          cacheDir: options.cacheDir,
-          detector,
-          refine,
-          flip: options.flip ?? false,
-          workers: options.workers,
-          photos: changes.candidates.length,
-        }), {
+    const model = await this.#settle(options);
+    const detector = options.detector ?? (await store.setting("detector") as DetectorKind);
+    const refine = detector === "yunet" && (options.refine ?? true);
+    const crop = options.crop ?? false;
+    const key = detectorKey(detector, refine, {
+      minConfidence: options.minConfidence,
+      minFaceSize: options.minFaceSize,
+      crop,
+    });
+    await this.#same(
+      "detector_key",
+      key,
+      "detector settings (--detector, --landmarks, --crops, --min-confidence, --min-face-size)",
+    );
+    const k = options.k ?? 80, minSim = options.minSim ?? model.minSim;
+    const minQuality = options.minQuality ?? 0.5;
+    await store.setSetting("input", input);
+    await store.setSetting("min_quality", String(minQuality));
+    const progress = options.onProgress ?? (() => {});
+    progress("scan", 0, 0);
+    const changes = await scanChanges(store, input, options.exclude ?? []);
+    progress("scan", changes.images.length, 0, scanDetail(changes));
+    const t1 = performance.now();
+    const faces = await ingest(store, changes, () =>
+      FaceEngine.start({
         model,
-        maxPixels: options.maxPixels,
-        minConfidence: options.minConfidence,
-        minFaceSize: options.minFaceSize,
-        crop,
-        signal: options.signal,
-        onProgress: (d, t) => progress("faces", d, t),
-      });
-      const t2 = performance.now();
-      options.signal?.throwIfAborted();
-      progress("cluster", 0, 0);
-      const people = await recluster(store, {
-        dims: model.dims,
+        inference: options.inference,
+        cacheDir: options.cacheDir,
+        detector,
+        refine,
+        flip: options.flip ?? false,
+        workers: options.workers,
+        photos: changes.candidates.length,
+      }), {
+      model,
+      maxPixels: options.maxPixels,
+      minConfidence: options.minConfidence,
+      minFaceSize: options.minFaceSize,
+      crop,
+      signal: options.signal,
+      onProgress: (d, t) => progress("faces", d, t),
+    });
+    const t2 = performance.now();
+    options.signal?.throwIfAborted();
+    progress("cluster", 0, 0);
+    const people = await recluster(store, {
+      dims: model.dims,
+      k,
+      minSim,
+      minQuality,
+      knn: options.knn,
+    });
+    progress(
+      "cluster",
+      people.faces,
+      0,
+      `${people.people} people, ${people.newPersons.length} new, ${people.moved} faces changed person`,
+    );
+    const summary: UpdateSummary = {
+      input,
+      photos: changes.images.length,
+      skipped: changes.skipped,
+      faces,
+      people,
+      settings: {
+        model: model.name,
+        detector: detector + (refine ? "+68" : ""),
+        detectorKey: key,
         k,
         minSim,
         minQuality,
-        knn: options.knn,
-      });
-      const summary: UpdateSummary = {
-        input,
-        photos: changes.images.length,
-        skipped: changes.skipped,
-        faces,
-        people,
-        settings: {
-          model: model.name,
-          detector: detector + (refine ? "+68" : ""),
-          detectorKey: key,
-          k,
-          minSim,
-          minQuality,
-        },
-        seconds: {
-          scan: (t1 - t0) / 1000,
-          faces: (t2 - t1) / 1000,
-          knn: people.seconds.knn,
-          cluster: people.seconds.cluster + people.seconds.store,
-          total: (performance.now() - t0) / 1000,
-        },
-      };
-      await store.setSetting(
-        "last_run",
-        JSON.stringify({ at: new Date().toISOString(), ...summary }),
-      );
-      return summary;
-    } finally {
-      await store.unlock(Deno.pid);
-    }
+      },
+      seconds: {
+        scan: (t1 - t0) / 1000,
+        faces: (t2 - t1) / 1000,
+        knn: people.seconds.knn,
+        cluster: people.seconds.cluster + people.seconds.store,
+        total: (performance.now() - t0) / 1000,
+      },
+    };
+    await store.setSetting(
+      "last_run",
+      JSON.stringify({ at: new Date().toISOString(), ...summary }),
+    );
+    return summary;
   }
 
   /** The model to use: the library's, and a given one must be it. */
@@ -308,9 +355,14 @@ export class Library {
    * @returns The faces, by id.
    */
   async faces(): Promise<FaceView[]> {
-    const photos = new Map((await this.store.photos()).map((p) => [p.id, p]));
-    const assigned = new Map((await this.store.assignments()).map((a) => [a.faceId, a]));
-    return (await this.store.faces()).map((f) => {
+    return this.#facesIn(await this.store.snapshot());
+  }
+
+  /** The faces of a snapshot (photos, faces and persons read at one moment). */
+  #facesIn(s: LibrarySnapshot): FaceView[] {
+    const photos = new Map(s.photos.map((p) => [p.id, p]));
+    const assigned = new Map(s.assignments.map((a) => [a.faceId, a]));
+    return s.faces.map((f) => {
       const a: Assignment | undefined = assigned.get(f.id);
       const file = photos.get(f.photoId)!.path;
       return {
@@ -340,8 +392,12 @@ export class Library {
    * @returns Their ids, names, counts and representative faces.
    */
   async people(known?: FaceView[]): Promise<PersonView[]> {
-    const faces = known ?? await this.faces();
-    const persons = new Map((await this.store.persons()).map((p) => [p.id, p]));
+    let faces = known, persons: Map<number, StoredPerson>;
+    if (faces === undefined) {
+      const s = await this.store.snapshot();
+      faces = this.#facesIn(s);
+      persons = new Map(s.persons.map((p) => [p.id, p]));
+    } else persons = new Map((await this.store.persons()).map((p) => [p.id, p]));
     const by = new Map<number, FaceView[]>();
     for (const f of faces) {
       if (f.personId === null) continue;
@@ -425,13 +481,15 @@ export class Library {
       }
     }
     const faces = await this.#facesOf(p.id);
-    return await this.store.edit(
-      "name",
-      `person ${p.id}: ${p.name ?? "unnamed"} → ${clean ?? "unnamed"}`,
-      {
-        names: [{ personId: p.id, name: clean }],
-        assign: faces.map((f) => ({ faceId: f.id, personId: p.id, pinned: true })),
-      },
+    return await this.#decide(() =>
+      this.store.edit(
+        "name",
+        `person ${p.id}: ${p.name ?? "unnamed"} → ${clean ?? "unnamed"}`,
+        {
+          names: [{ personId: p.id, name: clean }],
+          assign: faces.map((f) => ({ faceId: f.id, personId: p.id, pinned: true })),
+        },
+      )
     );
   }
 
@@ -460,12 +518,14 @@ export class Library {
         edit.assign!.push({ faceId: f.id, personId: target.id, pinned: true });
       }
     }
-    return await this.store.edit(
-      "merge",
-      `persons ${rest.map((r) => r.id).join(", ")} merged into ${target.id}${
-        name ? ` (${name})` : ""
-      }`,
-      edit,
+    return await this.#decide(() =>
+      this.store.edit(
+        "merge",
+        `persons ${rest.map((r) => r.id).join(", ")} merged into ${target.id}${
+          name ? ` (${name})` : ""
+        }`,
+        edit,
+      )
     );
   }
 
@@ -486,16 +546,24 @@ export class Library {
     const faces = await this.#checkFaces(faceIds);
     const target = to === null ? null : await this.person(to);
     const pid = target?.id ?? -1;
-    return await this.store.edit(
-      "move",
-      `faces ${faceIds.join(", ")} → ${target ? `person ${target.id}` : "a new person"}`,
-      {
-        create: target ? [] : [newName],
-        assign: faces.map((f) => ({ faceId: f.id, personId: pid, pinned: true })),
-        addCannot: faces.filter((f) => f.personId !== null && f.personId !== target?.id)
-          .map((f) => ({ faceId: f.id, personId: f.personId! })),
-        notFace: faces.filter((f) => f.notFace).map((f) => ({ faceId: f.id, value: false })),
-      },
+    // "this face is Alice" means "with Alice's faces": they are pinned as they are now, so
+    // that Alice keeps her faces and her id whatever the next clustering does
+    const moving = new Set(faceIds);
+    const stay = target === null
+      ? []
+      : (await this.#facesOf(target.id)).filter((f) => !f.pinned && !moving.has(f.id));
+    return await this.#decide(() =>
+      this.store.edit(
+        "move",
+        `faces ${faceIds.join(", ")} → ${target ? `person ${target.id}` : "a new person"}`,
+        {
+          create: target ? [] : [newName],
+          assign: [...faces, ...stay].map((f) => ({ faceId: f.id, personId: pid, pinned: true })),
+          addCannot: faces.filter((f) => f.personId !== null && f.personId !== target?.id)
+            .map((f) => ({ faceId: f.id, personId: f.personId! })),
+          notFace: faces.filter((f) => f.notFace).map((f) => ({ faceId: f.id, value: false })),
+        },
+      )
     );
   }
 
@@ -517,18 +585,20 @@ export class Library {
       }
     }
     if (going.size === faces.length) throw new InputError("split", "leave at least one face");
-    return await this.store.edit(
-      "split",
-      `person ${p.id}: faces ${faceIds.join(", ")} → a new person`,
-      {
-        create: [null],
-        assign: faces.map((f) => ({
-          faceId: f.id,
-          personId: going.has(f.id) ? -1 : p.id,
-          pinned: true,
-        })),
-        addCannot: faceIds.map((id) => ({ faceId: id, personId: p.id })),
-      },
+    return await this.#decide(() =>
+      this.store.edit(
+        "split",
+        `person ${p.id}: faces ${faceIds.join(", ")} → a new person`,
+        {
+          create: [null],
+          assign: faces.map((f) => ({
+            faceId: f.id,
+            personId: going.has(f.id) ? -1 : p.id,
+            pinned: true,
+          })),
+          addCannot: faceIds.map((id) => ({ faceId: id, personId: p.id })),
+        },
+      )
     );
   }
 
@@ -540,10 +610,12 @@ export class Library {
    */
   async notAFace(faceIds: number[]): Promise<number> {
     const faces = await this.#checkFaces(faceIds);
-    return await this.store.edit("not_a_face", `faces ${faceIds.join(", ")}: not faces`, {
-      notFace: faces.map((f) => ({ faceId: f.id, value: true })),
-      assign: faces.map((f) => ({ faceId: f.id, personId: null, pinned: false })),
-    });
+    return await this.#decide(() =>
+      this.store.edit("not_a_face", `faces ${faceIds.join(", ")}: not faces`, {
+        notFace: faces.map((f) => ({ faceId: f.id, value: true })),
+        assign: faces.map((f) => ({ faceId: f.id, personId: null, pinned: false })),
+      })
+    );
   }
 
   /**
@@ -556,13 +628,15 @@ export class Library {
     const faces = await this.#checkFaces(faceIds);
     const inPerson = faces.filter((f) => f.personId !== null);
     if (inPerson.length === 0) throw new InputError("faces", "none of them is in a person");
-    return await this.store.edit(
-      "not_this_person",
-      inPerson.map((f) => `face ${f.id} is not person ${f.personId}`).join("; "),
-      {
-        addCannot: inPerson.map((f) => ({ faceId: f.id, personId: f.personId! })),
-        assign: inPerson.map((f) => ({ faceId: f.id, personId: null, pinned: false })),
-      },
+    return await this.#decide(() =>
+      this.store.edit(
+        "not_this_person",
+        inPerson.map((f) => `face ${f.id} is not person ${f.personId}`).join("; "),
+        {
+          addCannot: inPerson.map((f) => ({ faceId: f.id, personId: f.personId! })),
+          assign: inPerson.map((f) => ({ faceId: f.id, personId: null, pinned: false })),
+        },
+      )
     );
   }
 
@@ -572,7 +646,7 @@ export class Library {
    * @returns It, or null when there is none.
    */
   undo(): Promise<Decision | null> {
-    return this.store.undo();
+    return this.#decide(() => this.store.undo());
   }
 
   /**
@@ -629,6 +703,11 @@ export class Library {
   close(): Promise<void> {
     return this.store.close();
   }
+}
+
+/** What the scan found besides the images: work to do, photos gone, entries skipped. */
+function scanDetail(c: { candidates: unknown[]; gone: unknown[]; skipped: unknown[] }): string {
+  return `${c.candidates.length} new or touched, ${c.gone.length} gone, ${c.skipped.length} skipped`;
 }
 
 function centreDistance(b: Box, p: { width: number; height: number }): number {

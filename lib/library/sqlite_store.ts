@@ -7,14 +7,16 @@
  */
 
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { InputError } from "../errors.ts";
+import { InputError, LibraryBusyError } from "../errors.ts";
 import type {
   Assignment,
   CannotLink,
   Clustering,
   Decision,
   Edit,
+  LibrarySnapshot,
   LibraryStore,
+  LockHolder,
   NeighbourList,
   NewFace,
   OutputFile,
@@ -213,7 +215,7 @@ export class SqliteStore implements LibraryStore {
   }
 
   /** Who holds the writer lock, if anyone. */
-  #lockHolder(): { pid: number; at: string } | null {
+  #lockHolder(): LockHolder | null {
     const r = this.#db.prepare("SELECT value FROM meta WHERE key = 'lock'").get() as
       | { value: string }
       | undefined;
@@ -223,19 +225,42 @@ export class SqliteStore implements LibraryStore {
   /** {@inheritDoc LibraryStore.lock} */
   lock(owner: number): Promise<void> {
     this.#tx(() => {
-      const held = this.#lockHolder();
-      if (held) {
-        if (held.pid !== owner && alive(held.pid)) {
-          throw new InputError(
-            this.location,
-            `another run (process ${held.pid}, since ${held.at}) is using this library`,
-          );
-        }
-      }
+      this.#refuseIfHeld(owner);
       this.#db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('lock', ?)")
         .run(JSON.stringify({ pid: owner, at: now() }));
     });
     return Promise.resolve();
+  }
+
+  /** Throws when a live process other than `owner` holds the writer lock (in a transaction). */
+  #refuseIfHeld(owner: number): void {
+    const held = this.#lockHolder();
+    if (held && held.pid !== owner && alive(held.pid)) {
+      throw new LibraryBusyError(this.location, held.pid, held.at);
+    }
+  }
+
+  /** {@inheritDoc LibraryStore.holder} */
+  holder(): Promise<LockHolder | null> {
+    const held = this.#lockHolder();
+    return Promise.resolve(held && alive(held.pid) ? held : null);
+  }
+
+  /** {@inheritDoc LibraryStore.snapshot} */
+  snapshot(): Promise<LibrarySnapshot> {
+    // one read transaction, synchronous (nothing else on this connection runs in between):
+    // in WAL mode every read in it sees the same commit
+    this.#db.exec("BEGIN");
+    try {
+      return Promise.resolve({
+        photos: this.#photos(),
+        faces: this.#faces(),
+        assignments: this.#assignments(),
+        persons: this.#persons(),
+      });
+    } finally {
+      this.#db.exec("COMMIT");
+    }
   }
 
   /** {@inheritDoc LibraryStore.unlock} */
@@ -250,20 +275,22 @@ export class SqliteStore implements LibraryStore {
 
   /** {@inheritDoc LibraryStore.photos} */
   photos(): Promise<StoredPhoto[]> {
-    return Promise.resolve(
-      this.#all("SELECT * FROM photos ORDER BY id").map((r) => ({
-        id: r.id as number,
-        path: r.path as string,
-        size: r.size as number,
-        mtime: r.mtime as number,
-        sha256: r.sha256 as string,
-        width: r.width as number,
-        height: r.height as number,
-        status: r.status as StoredPhoto["status"],
-        error: r.error as string | null,
-        duplicateOf: r.duplicate_of as number | null,
-      })),
-    );
+    return Promise.resolve(this.#photos());
+  }
+
+  #photos(): StoredPhoto[] {
+    return this.#all("SELECT * FROM photos ORDER BY id").map((r) => ({
+      id: r.id as number,
+      path: r.path as string,
+      size: r.size as number,
+      mtime: r.mtime as number,
+      sha256: r.sha256 as string,
+      width: r.width as number,
+      height: r.height as number,
+      status: r.status as StoredPhoto["status"],
+      error: r.error as string | null,
+      duplicateOf: r.duplicate_of as number | null,
+    }));
   }
 
   /** {@inheritDoc LibraryStore.putPhotos} */
@@ -329,21 +356,23 @@ export class SqliteStore implements LibraryStore {
 
   /** {@inheritDoc LibraryStore.faces} */
   faces(): Promise<StoredFace[]> {
-    return Promise.resolve(
-      this.#all(
-        "SELECT id, photo_id, box, points, score, source, quality, norm, not_face FROM faces ORDER BY id",
-      ).map((r) => ({
-        id: r.id as number,
-        photoId: r.photo_id as number,
-        box: JSON.parse(r.box as string),
-        points: JSON.parse(r.points as string),
-        score: r.score as number,
-        source: r.source as StoredFace["source"],
-        quality: r.quality as number,
-        norm: (r.norm as number | null) ?? NaN,
-        notFace: r.not_face === 1,
-      })),
-    );
+    return Promise.resolve(this.#faces());
+  }
+
+  #faces(): StoredFace[] {
+    return this.#all(
+      "SELECT id, photo_id, box, points, score, source, quality, norm, not_face FROM faces ORDER BY id",
+    ).map((r) => ({
+      id: r.id as number,
+      photoId: r.photo_id as number,
+      box: JSON.parse(r.box as string),
+      points: JSON.parse(r.points as string),
+      score: r.score as number,
+      source: r.source as StoredFace["source"],
+      quality: r.quality as number,
+      norm: (r.norm as number | null) ?? NaN,
+      notFace: r.not_face === 1,
+    }));
   }
 
   /** {@inheritDoc LibraryStore.vectors} */
@@ -398,26 +427,30 @@ export class SqliteStore implements LibraryStore {
 
   /** {@inheritDoc LibraryStore.persons} */
   persons(): Promise<StoredPerson[]> {
-    return Promise.resolve(
-      this.#all("SELECT * FROM persons ORDER BY id").map((r) => ({
-        id: r.id as number,
-        name: r.name as string | null,
-        created: r.created as string,
-        centroid: r.centroid ? f32(r.centroid as Uint8Array) : null,
-      })),
-    );
+    return Promise.resolve(this.#persons());
+  }
+
+  #persons(): StoredPerson[] {
+    return this.#all("SELECT * FROM persons ORDER BY id").map((r) => ({
+      id: r.id as number,
+      name: r.name as string | null,
+      created: r.created as string,
+      centroid: r.centroid ? f32(r.centroid as Uint8Array) : null,
+    }));
   }
 
   /** {@inheritDoc LibraryStore.assignments} */
   assignments(): Promise<Assignment[]> {
-    return Promise.resolve(
-      this.#all("SELECT * FROM assignments ORDER BY face_id").map((r) => ({
-        faceId: r.face_id as number,
-        personId: r.person_id as number | null,
-        pinned: r.pinned === 1,
-        similarity: r.similarity as number,
-      })),
-    );
+    return Promise.resolve(this.#assignments());
+  }
+
+  #assignments(): Assignment[] {
+    return this.#all("SELECT * FROM assignments ORDER BY face_id").map((r) => ({
+      faceId: r.face_id as number,
+      personId: r.person_id as number | null,
+      pinned: r.pinned === 1,
+      similarity: r.similarity as number,
+    }));
   }
 
   /** {@inheritDoc LibraryStore.cannotLinks} */
@@ -458,6 +491,7 @@ export class SqliteStore implements LibraryStore {
   edit(kind: string, summary: string, change: Edit): Promise<number> {
     const db = this.#db;
     return Promise.resolve(this.#tx(() => {
+      this.#refuseIfHeld(Deno.pid);
       const created = this.#createPersons(change.create ?? []);
       const pid = (p: number | null) => (p !== null && p < 0 ? created[-p - 1] : p);
       const inv: Inverse = { assign: [], names: [], removeCannot: [], notFace: [] };
@@ -515,6 +549,7 @@ export class SqliteStore implements LibraryStore {
   undo(): Promise<Decision | null> {
     const db = this.#db;
     return Promise.resolve(this.#tx(() => {
+      this.#refuseIfHeld(Deno.pid);
       const r = db.prepare(
         "SELECT * FROM decisions WHERE undone = 0 ORDER BY id DESC LIMIT 1",
       ).get() as Row | undefined;

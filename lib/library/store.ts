@@ -175,6 +175,26 @@ export interface OutputFile {
   mtime: number;
 }
 
+/** Photos, faces, their persons and the persons, read at one moment (one transaction). */
+export interface LibrarySnapshot {
+  /** Every photo. */
+  photos: StoredPhoto[];
+  /** Every face. */
+  faces: StoredFace[];
+  /** Every assignment. */
+  assignments: Assignment[];
+  /** Every person. */
+  persons: StoredPerson[];
+}
+
+/** The process holding a library's writer lock. */
+export interface LockHolder {
+  /** Its process id. */
+  pid: number;
+  /** Since when (ISO time). */
+  at: string;
+}
+
 /** The result of a clustering, as stored. */
 export interface Clustering {
   /** Every face not pinned: its person (ids < 0: new persons, in `create` order) or null. */
@@ -188,8 +208,10 @@ export interface Clustering {
 }
 
 /**
- * The library's storage. One writer (a run) at a time holds the lock; decisions may be
- * written while no run holds it.
+ * The library's storage. One writer (a run: scan, faces, people and the output folder) at a
+ * time holds the lock; a decision or an undo is refused with a `LibraryBusyError` while
+ * another live process holds it (checked in the decision's own transaction), and reads go on
+ * from consistent snapshots.
  *
  * @example
  * ```ts ignore
@@ -206,10 +228,14 @@ export interface LibraryStore {
   setting(key: string): Promise<string | null>;
   /** Sets a setting. */
   setSetting(key: string, value: string): Promise<void>;
-  /** Takes the writer lock, or throws when a live run holds it. */
+  /** Takes the writer lock, or throws a `LibraryBusyError` when a live run holds it. */
   lock(owner: number): Promise<void>;
   /** Releases the writer lock. */
   unlock(owner: number): Promise<void>;
+  /** The live process holding the writer lock, or null. */
+  holder(): Promise<LockHolder | null>;
+  /** Photos, faces, assignments and persons as of one moment. */
+  snapshot(): Promise<LibrarySnapshot>;
   /** Every photo. */
   photos(): Promise<StoredPhoto[]>;
   /**
@@ -239,9 +265,15 @@ export interface LibraryStore {
   cannotLinks(): Promise<CannotLink[]>;
   /** Stores a clustering; returns the ids given to the new persons. */
   saveClustering(c: Clustering): Promise<number[]>;
-  /** Applies a user's change and logs it; returns the decision id. */
+  /**
+   * Applies a user's change and logs it; returns the decision id. Throws a
+   * `LibraryBusyError` (changing nothing) while another live process holds the lock.
+   */
   edit(kind: string, summary: string, change: Edit): Promise<number>;
-  /** Undoes the last decision not undone; returns it, or null when there is none. */
+  /**
+   * Undoes the last decision not undone; returns it, or null when there is none. Refused like
+   * {@link LibraryStore.edit} while another process holds the lock.
+   */
   undo(): Promise<Decision | null>;
   /** The decision log, oldest first. */
   decisions(): Promise<Decision[]>;

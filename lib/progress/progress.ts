@@ -25,7 +25,8 @@ const UNITS: Record<string, string> = {
   scan: "images found",
   faces: "photos",
   write: "faces placed",
-  files: "output files",
+  files: "output files checked",
+  cluster: "faces clustered",
   report: "contact sheets",
   normalize: "faces",
   knn: "faces",
@@ -86,11 +87,20 @@ export class Progress {
     const unit = UNITS[this.#stage!] ?? "";
     const rate = secs > 0 ? this.#done / secs : 0;
     if (this.#total <= 0) {
-      return `${this.#stage}: ${this.#done} ${unit}${final ? ` in ${secs.toFixed(1)} s` : ""}`;
+      const said = this.#detail ? ` (${this.#detail})` : "";
+      return `${this.#stage}: ${this.#done} ${unit}${
+        final ? ` in ${secs.toFixed(1)} s` : ""
+      }${said}`;
     }
     const head = `${this.#stage}: ${this.#done}/${this.#total} ${unit}`;
     const more = this.#detail ? `; ${this.#detail}` : "";
-    if (final) return `${head} in ${secs.toFixed(1)} s (${rate.toFixed(1)}/s${more})`;
+    if (final) {
+      // a rate over less than half a second says nothing true
+      if (secs < 0.5) {
+        return `${head} in ${secs.toFixed(1)} s${this.#detail ? ` (${this.#detail})` : ""}`;
+      }
+      return `${head} in ${secs.toFixed(1)} s (${rate.toFixed(1)}/s${more})`;
+    }
     const left = rate > 0 ? (this.#total - this.#done) / rate : Infinity;
     return `${head} (${rate.toFixed(1)}/s, ${clock(left)} left${more})`;
   }

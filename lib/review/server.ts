@@ -8,7 +8,7 @@
  * @module
  */
 
-import { InputError } from "../errors.ts";
+import { InputError, LibraryBusyError } from "../errors.ts";
 import { loadSharp } from "../image/decode.ts";
 import type { FaceView, Library, PersonView } from "../library/library.ts";
 import { REVIEW_PAGE } from "./page.ts";
@@ -161,9 +161,11 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
       if (req.method === "POST") {
         if (origin === null) return problem(403, "a request that changes things needs its Origin");
         if (url.pathname !== "/api/decide") return problem(404, "no such action");
+        const text = await boundedText(req, MAX_BODY);
+        if (text === null) return problem(413, `the body is over ${MAX_BODY} bytes`);
         let body: Record<string, unknown>;
         try {
-          body = await req.json();
+          body = JSON.parse(text);
         } catch {
           return problem(400, "the body must be JSON");
         }
@@ -175,6 +177,7 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
       if (req.method !== "GET") return problem(405, "GET or POST");
       return await read(url, await snap());
     } catch (e) {
+      if (e instanceof LibraryBusyError) return problem(409, e.message);
       if (e instanceof InputError) return problem(400, e.message);
       return problem(500, (e as Error).message);
     }
@@ -283,10 +286,18 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
     });
   };
 
-  const server = Deno.serve(
-    { hostname, port: options.port ?? 0, onListen: () => {} },
-    handler,
-  );
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port: options.port ?? 0, onListen: () => {} }, handler);
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new InputError(
+        `port ${options.port}`,
+        `already in use on ${hostname}; choose another with --port (0 picks a free one)`,
+      );
+    }
+    throw e;
+  }
   port = server.addr.port;
   const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
   return Promise.resolve({
@@ -380,4 +391,27 @@ async function decide(
     default:
       throw new InputError("action", `unknown action ${JSON.stringify(body.action)}`);
   }
+}
+
+/** The largest request body taken (a decision is a few hundred bytes). */
+const MAX_BODY = 64 * 1024;
+
+/** A request's body as text, or null when it is over `max` bytes (read no further). */
+async function boundedText(req: Request, max: number): Promise<string | null> {
+  if (Number(req.headers.get("content-length") ?? 0) > max) return null;
+  if (!req.body) return "";
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of req.body) {
+    size += part.length;
+    if (size > max) return null;
+    parts.push(part);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return new TextDecoder().decode(all);
 }

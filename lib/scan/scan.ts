@@ -1,7 +1,8 @@
 /**
  * Finding the images in a folder: a recursive walk in a stable order, images recognised by
- * their bytes, hidden entries and the output folder left out, symlink loops, unreadable
- * files and non-images reported and skipped.
+ * their bytes (a hidden file, `.name.jpg`, is taken like any other), the output folder left
+ * out; hidden folders, symlink loops, unreadable files and non-images reported and skipped,
+ * so that every entry is either taken or listed with its reason.
  *
  * @module
  */
@@ -55,9 +56,13 @@ export interface ScanOptions {
 export interface ScanResult {
   /** Images, in a stable order (by path, code point order at every level). */
   images: ScannedImage[];
-  /** Entries that were skipped with a reason (hidden entries are not listed). */
+  /** Entries that were skipped, each with its reason. */
   skipped: ScanProblem[];
 }
+
+/** Why a hidden folder is not walked (thumbnails, version control, trash live there). */
+export const HIDDEN_FOLDER =
+  "hidden folder (its name starts with a dot): not scanned; rename it to include its photos";
 
 async function realPath(p: string): Promise<string | null> {
   try {
@@ -142,7 +147,6 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    entries = entries.filter((e) => !e.name.startsWith("."));
     // the entries of a folder are looked at side by side, then taken in order
     const looks: Awaited<ReturnType<typeof look>>[] = new Array(entries.length);
     let next = 0;
@@ -174,6 +178,10 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
           continue;
         }
         if (excluded.has(r)) continue;
+        if (entry.name.startsWith(".")) {
+          skipped.push({ path, problem: HIDDEN_FOLDER });
+          continue;
+        }
         if (onPath.has(r)) {
           skipped.push({ path, problem: "symlink loop (leads back to a folder above it)" });
           continue;
