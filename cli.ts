@@ -88,7 +88,8 @@ People (LIBRARY: the output folder; PERSON: an id or a name; FACE: face ids, see
   deno run -A cli.ts not-person LIBRARY FACE...  they leave their person, never to rejoin it
   deno run -A cli.ts undo LIBRARY                undo the last decision
   deno run -A cli.ts history LIBRARY             the decisions, oldest first
-  (--json on each prints JSON; each decision holds in every later run's clustering)
+  (--json on each prints JSON; each decision holds in every later run's clustering; a
+  decision waits --wait S seconds, default 2, for a run that is writing the library)
   deno run -A cli.ts review LIBRARY [--port N]   the review page in the browser: people, faces,
                      names, merges, moves, undo and re-cluster, on 127.0.0.1 with a per-start
                      token in the printed address (--host H --allow-remote for another address)
@@ -117,7 +118,7 @@ Options of cluster-features:
   -h, --help         show this help
 
 One writer at a time: a main job, a re-cluster from the review page or a decision is refused
-while another process is writing the library (a decision waits 2 s for it first); reading
+while another process is writing the library (a decision waits --wait seconds first); reading
 (people, faces, history, the review page) goes on during a run.
 
 Exit codes: 0 done; 1 bad input (the message names the file or option); 2 bad usage;
@@ -659,7 +660,7 @@ async function setAside(dbPath: string, out: string, say: (s: string) => void): 
 }
 
 /** The library of `LIBRARY` (an output folder holding one, or the file itself). */
-async function openLibrary(where: string | undefined): Promise<Library> {
+async function openLibrary(where: string | undefined, wait?: number): Promise<Library> {
   if (where === undefined) {
     throw new InputError("LIBRARY", "give the output folder (or its library.db)");
   }
@@ -670,7 +671,7 @@ async function openLibrary(where: string | undefined): Promise<Library> {
   } catch {
     throw new InputError(where, "no library there (run the main job on your photos first)");
   }
-  return await Library.open(path);
+  return await Library.open(path, { wait });
 }
 
 /** Face ids from the command line. */
@@ -697,11 +698,14 @@ async function decisionCommand(command: string, args: string[]): Promise<number>
     options: {
       to: { type: "string" },
       name: { type: "string" },
+      wait: { type: "string", default: "2" },
       json: { type: "boolean", default: false },
     },
   });
   const [where, ...rest] = positionals;
-  const lib = await openLibrary(where);
+  const wait = Number(values.wait);
+  if (!(wait >= 0)) throw new InputError("--wait", `'${values.wait}' is not a number of seconds`);
+  const lib = await openLibrary(where, wait * 1000);
   const print = (text: string, data: unknown) =>
     console.log(values.json ? JSON.stringify(data) : text);
   try {

@@ -2,7 +2,7 @@
 // never leaves the library inconsistent, and the run after them ends with the same people
 // as a run that was never interrupted.
 
-import { DatabaseSync } from "node:sqlite";
+import { checkLibrary, temporaryFiles } from "./library_check.ts";
 import {
   assert,
   assertEquals,
@@ -15,42 +15,6 @@ import {
 } from "./shared.ts";
 
 const HAVE = hasShared("faces/lfw_min10") && SHARED_MODELS;
-
-/** The library's invariants, read with a connection of its own. */
-function checkLibrary(path: string): { photos: number; faces: number } {
-  const db = new DatabaseSync(path);
-  try {
-    const one = (sql: string) => Object.values(db.prepare(sql).get() as object)[0];
-    assertEquals(one("PRAGMA integrity_check"), "ok");
-    assertEquals(db.prepare("PRAGMA foreign_key_check").all().length, 0, "dangling rows");
-    assertEquals(
-      one(
-        "SELECT count(*) FROM faces f LEFT JOIN vectors v ON v.face_id = f.id WHERE v.face_id IS NULL",
-      ),
-      0,
-      "a face without its vector",
-    );
-    assertEquals(
-      one(
-        "SELECT count(*) FROM photos WHERE status = 'faces' AND duplicate_of IS NULL AND id NOT IN (SELECT photo_id FROM faces)",
-      ),
-      0,
-      "a photo with faces lost them",
-    );
-    // no face stored twice: one row per (photo, box)
-    assertEquals(
-      one("SELECT count(*) - count(DISTINCT photo_id || box) FROM faces"),
-      0,
-      "a face stored twice",
-    );
-    return {
-      photos: Number(one("SELECT count(*) FROM photos")),
-      faces: Number(one("SELECT count(*) FROM faces")),
-    };
-  } finally {
-    db.close();
-  }
-}
 
 /** The people as sets of faces named by photo and box (ids may differ between libraries). */
 async function partition(out: string): Promise<string[]> {
@@ -136,5 +100,6 @@ Deno.test({
         crash2.filter((n) => !n.startsWith("library.db")),
         ref2.filter((n) => !n.startsWith("library.db")),
       );
+      assertEquals(temporaryFiles(`${root}/crash`), [], "temporary files left anywhere");
     }),
 });

@@ -11,6 +11,7 @@ import {
   assert,
   assertEquals,
   hasShared,
+  runCli,
   runMain,
   SHARED,
   SHARED_MODELS,
@@ -190,6 +191,44 @@ Deno.test({
         assert((await r.json()).error);
       }
       assertEquals(await decisions(), n0);
+      // bodies are capped at 64 KB: a 10 MB one is refused with 413 without being read, and
+      // so is one sent in chunks with no length given
+      const big = JSON.stringify({ action: "name", person: p1.id, name: "x".repeat(10 << 20) });
+      const huge = await post(JSON.parse(big), { "x-facecluster-token": s.token, ...origin });
+      assertEquals(huge.status, 413);
+      assert((await huge.json()).error.includes("65536"));
+      const chunked = await raw(
+        s.port,
+        `POST /api/decide HTTP/1.1\nHost: 127.0.0.1:${s.port}\nOrigin: ${base}\nx-facecluster-token: ${s.token}\ncontent-type: application/json\ntransfer-encoding: chunked\nconnection: close\n`,
+        Array.from({ length: 5 }, () => `4000\r\n${"y".repeat(0x4000)}\r\n`).join("") +
+          "0\r\n\r\n",
+      );
+      assertEquals(chunked.status, 413, chunked.body);
+      assertEquals(await decisions(), n0);
+      // a port in use: a clear error, from the library and from the command line
+      let inUse = "";
+      try {
+        await startReview(lib, { input: `${root}/in`, port: s.port });
+      } catch (e) {
+        inUse = (e as Error).message;
+      }
+      assert(inUse.includes(`port ${s.port}: already in use`), inUse);
+      const cliInUse = await runCli(["review", `${root}/out`, "--port", String(s.port)]);
+      assertEquals(cliInUse.code, 1, cliInUse.stderr);
+      assert(cliInUse.stderr.includes("already in use") && !cliInUse.stderr.includes("    at "));
+      // another process writing the library: a decision waits, then 409 naming it
+      const holder = new Deno.Command("sleep", { args: ["30"] }).spawn();
+      try {
+        await lib.store.lock(holder.pid);
+        const busy = await post(name, { "x-facecluster-token": s.token, ...origin });
+        assertEquals(busy.status, 409);
+        assert((await busy.json()).error.includes(`process ${holder.pid}`));
+        assertEquals(await decisions(), n0);
+      } finally {
+        await lib.store.unlock(holder.pid);
+        holder.kill();
+        await holder.status;
+      }
       // two tabs at once: every decision kept
       const faces = (await (await get(`/api/person/${p2.id}`)).json()).faces;
       const tabs = await Promise.all([

@@ -3,6 +3,22 @@
  * so that a re-run works only on what changed, person ids stay, and the user's decisions
  * (names, merges, moves, splits, not a face, not this person) constrain every clustering.
  *
+ * The rule of decisions (the README says the same):
+ * - A decision fixes the persons it touches as they are when it is made: their faces are
+ *   pinned to them. Naming pins the person's faces; a merge pins both sides to the one that
+ *   stays; a move pins the moved faces to the target and the target's and the former
+ *   person's other faces where they are ("this face is Alice" means "with Alice's faces",
+ *   and "not with Bob's"); a split pins both parts.
+ * - "Not this person", a move out and a split add a cannot-link (the face never rejoins that
+ *   person); "not a face" takes the face out of every person; neither pins anyone else.
+ * - A pinned face is never moved by a clustering, and a person is its pinned faces: a person
+ *   keeps its id through every re-cluster while it has them, and otherwise while it keeps
+ *   most of its faces. Faces nobody pinned go where the clustering puts them.
+ * - Undo restores exactly what its decision changed (persons, pins, names, constraints).
+ * - Only one process writes at a time: a run holds the library until its folders are
+ *   written, and a decision made meanwhile waits briefly, then is refused by name
+ *   (`LibraryBusyError`); reads see a consistent snapshot.
+ *
  * @module
  */
 
@@ -546,19 +562,26 @@ export class Library {
     const faces = await this.#checkFaces(faceIds);
     const target = to === null ? null : await this.person(to);
     const pid = target?.id ?? -1;
-    // "this face is Alice" means "with Alice's faces": they are pinned as they are now, so
-    // that Alice keeps her faces and her id whatever the next clustering does
+    // "this face is Alice" means "with Alice's faces", and "not with Bob's": the persons the
+    // move touches are pinned as they are now (the rule in this module's doc), so each keeps its
+    // faces and its id whatever the next clustering does
     const moving = new Set(faceIds);
-    const stay = target === null
-      ? []
-      : (await this.#facesOf(target.id)).filter((f) => !f.pinned && !moving.has(f.id));
+    const touched = new Set(faces.map((f) => f.personId).filter((p) => p !== null));
+    if (target) touched.add(target.id);
+    const all = await this.faces();
+    const stay = all.filter((f) =>
+      f.personId !== null && touched.has(f.personId) && !f.pinned && !moving.has(f.id)
+    );
     return await this.#decide(() =>
       this.store.edit(
         "move",
         `faces ${faceIds.join(", ")} → ${target ? `person ${target.id}` : "a new person"}`,
         {
           create: target ? [] : [newName],
-          assign: [...faces, ...stay].map((f) => ({ faceId: f.id, personId: pid, pinned: true })),
+          assign: [
+            ...faces.map((f) => ({ faceId: f.id, personId: pid, pinned: true })),
+            ...stay.map((f) => ({ faceId: f.id, personId: f.personId, pinned: true })),
+          ],
           addCannot: faces.filter((f) => f.personId !== null && f.personId !== target?.id)
             .map((f) => ({ faceId: f.id, personId: f.personId! })),
           notFace: faces.filter((f) => f.notFace).map((f) => ({ faceId: f.id, value: false })),
