@@ -16,7 +16,6 @@
  */
 
 import { parseArgs } from "node:util";
-import { Archive } from "../lib/archive/archive.ts";
 import { MODELS } from "../lib/embed/models.ts";
 import { clusterFolder } from "../lib/pipeline/cluster_folder.ts";
 
@@ -63,9 +62,9 @@ const { values, positionals } = parseArgs({
 const datasets = positionals.length ? positionals : ["five_celebrity"];
 const f = (x: number) => x.toFixed(1);
 console.log(
-  "| set | photos | faces (not faces) | detector | model | face models | wall s | photos/s | decode | detect | align | embed | kNN | links | Infomap | write + report | BCubed F / NMI (coverage) | purity of the 10 largest people (worst) | peak MiB |",
+  "| set | photos | faces (not faces) | detector | model | face models | wall s | photos/s | decode | detect | align | embed | kNN | links + Infomap + people | write + report | BCubed F / NMI (coverage) | purity of the 10 largest people (worst) | peak MiB |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 const model = MODELS[values.model];
 for (const name of datasets) {
   for (const mode of values.modes.split(",")) {
@@ -74,19 +73,16 @@ for (const name of datasets) {
       const workers = mode === "native" ? 0 : Number(mode.slice(4));
       const out = await Deno.makeTempDir();
       const t0 = performance.now();
-      const archive = await Archive.open(`${SHARED}${name}`, out, { force: true });
       const r = await clusterFolder(`${SHARED}${name}`, {
+        out,
         model,
         detector: det === "ssd" ? "ssd" : "yunet",
         refine: det !== "yunet5",
         crop: name === "orl_att" || name === "bbt_faceapi",
         inference,
         workers,
-        onChip: (face, chip) => archive.stageChip(face, chip),
       });
-      const t1 = performance.now();
-      await archive.write(r, { seconds: r.seconds });
-      const write = (performance.now() - t1) / 1000, wall = (performance.now() - t0) / 1000;
+      const write = r.seconds.write, wall = (performance.now() - t0) / 1000;
       const s = r.seconds;
       const m = r.evaluation?.metrics;
       const metrics = m
@@ -104,11 +100,9 @@ for (const name of datasets) {
           mode === "native" ? "onnxruntime-node" : `WASM, ${workers} worker(s)`
         } | ${f(wall)} | ${(r.photos.length / wall).toFixed(2)} | ${f(s.decode)} | ${
           f(s.detect)
-        } | ${f(s.align)} | ${f(s.embed)} | ${s.knn.toFixed(2)} | ${s.links.toFixed(3)} | ${
-          s.infomap.toFixed(2)
-        } | ${f(write)} | ${metrics} | ${
-          m ? worstPurity(r.faces).toFixed(3) : "–"
-        } | ${peakMiB()} |`,
+        } | ${f(s.align)} | ${f(s.embed)} | ${s.knn.toFixed(2)} | ${s.cluster.toFixed(2)} | ${
+          f(write)
+        } | ${metrics} | ${m ? worstPurity(r.faces).toFixed(3) : "–"} | ${peakMiB()} |`,
       );
       await Deno.remove(out, { recursive: true });
     }

@@ -9,17 +9,17 @@
 
 import type { Point } from "./align/similarity.ts";
 import { fivePoints } from "./align/templates.ts";
-import { type DetectorKind, FaceDetector, isYunetAvailable } from "./detect/detector.ts";
-import { FaceEmbedder } from "./embed/embedder.ts";
+import type { DetectorKind } from "./detect/detector.ts";
 import { DLIB_RESNET, type EmbeddingModel } from "./embed/models.ts";
-import { type InferenceDevice, nativeInferenceAvailable } from "./embed/onnx_runtime.ts";
+import type { InferenceDevice } from "./embed/onnx_runtime.ts";
 import { InputError } from "./errors.ts";
 import type { RgbImage } from "./image/types.ts";
 import type { Matrix } from "./io/npy.ts";
 import { type Links, linksFromKnn } from "./knn/links.ts";
 import { l2Normalize } from "./knn/normalize.ts";
 import { createKnnBackend, type KnnDevice } from "./knn/select.ts";
-import { type PhotoFaces, photoFaces } from "./pipeline/photo_faces.ts";
+import { FaceEngine } from "./pipeline/face_engine.ts";
+import { streamFaces } from "./pipeline/face_stream.ts";
 import type { KnnBackend, KnnGraph } from "./knn/types.ts";
 
 /** An image for {@link embedFaces}: a path, encoded bytes (JPEG, PNG, PNM), or decoded RGB. */
@@ -86,17 +86,20 @@ export interface EmbeddedFaces {
   failed: { image: number; error: string }[];
 }
 
-/** The bytes or decoded image of an input, and its name in errors. */
-async function toSource(
-  input: ImageInput,
-  index: number,
-): Promise<[Uint8Array | RgbImage, string]> {
-  if (typeof input === "string") return [await Deno.readFile(input), input];
-  if (input instanceof Uint8Array) return [input, `image ${index}`];
+/** The bytes or decoded image of an input (a file that cannot be read: an input error). */
+async function toSource(input: ImageInput, index: number): Promise<Uint8Array | RgbImage> {
+  if (typeof input === "string") {
+    try {
+      return await Deno.readFile(input);
+    } catch (e) {
+      throw new InputError(input, `cannot read: ${(e as Error).message}`);
+    }
+  }
+  if (input instanceof Uint8Array) return input;
   if (input.data?.length !== input.width * input.height * 3) {
     throw new InputError(`image ${index}`, "RGB data of the wrong length");
   }
-  return [input, `image ${index}`];
+  return input;
 }
 
 /**
@@ -120,63 +123,53 @@ export async function embedFaces(
   options: EmbedFacesOptions = {},
 ): Promise<EmbeddedFaces> {
   const model = options.model ?? DLIB_RESNET;
-  const device = options.device ?? ((await nativeInferenceAvailable()) ? "native" : "wasm");
   options.signal?.throwIfAborted();
-  const [detector, embedder] = await Promise.all([
-    FaceDetector.load({
-      device,
-      detector: options.detector ??
-        ((await isYunetAvailable(options.cacheDir)) ? "yunet" : "ssd"),
-      refine: options.refine,
-      cacheDir: options.cacheDir,
-    }),
-    FaceEmbedder.load(model, { device, cacheDir: options.cacheDir, flip: options.flip }),
-  ]);
+  // the one face loop, on this thread (decoded images cannot go to workers)
+  const engine = await FaceEngine.start({
+    model,
+    inference: options.device,
+    cacheDir: options.cacheDir,
+    detector: options.detector,
+    refine: options.refine,
+    flip: options.flip,
+    workers: 0,
+    photos: images.length,
+  });
   const faces: EmbeddedFace[] = [];
   const rows: Float32Array[] = [];
   const failed: EmbeddedFaces["failed"] = [];
+  const sources = images.map((input, i) => ({
+    name: typeof input === "string" ? input : `image ${i}`,
+    read: () => toSource(input, i),
+  }));
   try {
-    for (let i = 0; i < images.length; i++) {
+    const stream = streamFaces(engine, sources, {
+      minConfidence: options.minConfidence,
+      minFaceSize: options.minFaceSize,
+      crop: options.crop,
+      chips: true,
+      signal: options.signal,
+    });
+    for await (const { index, faces: found, error } of stream) {
       options.signal?.throwIfAborted();
-      const fail = (e: unknown) => {
-        failed.push({ image: i, error: (e as Error).message });
-        options.onProgress?.(i + 1, images.length);
-      };
-      let source: Uint8Array | RgbImage, name: string;
-      try {
-        [source, name] = await toSource(images[i], i);
-      } catch (e) {
-        fail(e);
-        continue;
-      }
-      let found: PhotoFaces;
-      try {
-        found = await photoFaces(source, name, detector, embedder, {
-          minConfidence: options.minConfidence,
-          minFaceSize: options.minFaceSize,
-          crop: options.crop,
-          chips: options.keepChips,
+      if (found === null) failed.push({ image: index, error: `${sources[index].name}: ${error}` });
+      else {
+        found.faces.forEach((f, j) => {
+          faces.push({
+            image: index,
+            box: f.box,
+            score: f.score,
+            points: fivePoints(f.landmarks),
+            landmarks: f.landmarks,
+            ...(options.keepChips ? { chip: found.chips[j] } : {}),
+          });
+          rows.push(found.vectors.subarray(j * model.dims, (j + 1) * model.dims));
         });
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e; // only an image that cannot be decoded
-        fail(e);
-        continue;
       }
-      found.faces.forEach((f, j) => {
-        faces.push({
-          image: i,
-          box: f.box,
-          score: f.score,
-          points: fivePoints(f.landmarks),
-          landmarks: f.landmarks,
-          ...(options.keepChips ? { chip: found.chips[j] } : {}),
-        });
-        rows.push(found.vectors.subarray(j * model.dims, (j + 1) * model.dims));
-      });
-      options.onProgress?.(i + 1, images.length);
+      options.onProgress?.(index + 1, images.length);
     }
   } finally {
-    await Promise.all([detector.release(), embedder.release()]);
+    await engine.close();
   }
   const vectors = new Float32Array(rows.length * model.dims);
   rows.forEach((r, i) => vectors.set(r, i * model.dims));

@@ -22,6 +22,7 @@
  * @module
  */
 
+import type { InferenceDevice } from "../lib/embed/onnx_runtime.ts";
 import { exportLibrary } from "../lib/library/export.ts";
 import { type FaceView, Library } from "../lib/library/library.ts";
 import { assertEquals, linkSharedPhotos, runCli, sharedPhotos } from "./shared.ts";
@@ -374,7 +375,14 @@ export async function decisionProperty(
 export async function propertyOnSet(
   set: string,
   files: string[],
-  o: { steps: number; seed: number; cache: string; root: string; log: (s: string) => void },
+  o: {
+    steps: number;
+    seed: number;
+    cache: string;
+    root: string;
+    log: (s: string) => void;
+    inference?: InferenceDevice;
+  },
 ): Promise<PropertyReport> {
   const held = Math.floor(files.length * 0.1);
   const input = `${o.root}/${set}_${o.seed}`, out = `${input}_people`;
@@ -390,7 +398,7 @@ export async function propertyOnSet(
       seed: o.seed,
       rerun: () =>
         lib.exclusive(async () => {
-          await lib.update(input, { cacheDir: o.cache, exclude: [out] });
+          await lib.update(input, { cacheDir: o.cache, exclude: [out], inference: o.inference });
           await exportLibrary(lib, input, out);
         }),
       addPhotos: async () => {

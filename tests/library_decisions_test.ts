@@ -67,7 +67,9 @@ Deno.test({
   ignore: !(SETS.every((s) => hasShared(`faces/${s}`)) && SHARED_MODELS),
   fn: () =>
     withSharedModels(async (cache, root) => {
-      const o = { steps: 110, cache, root, log: console.log };
+      // onnxruntime-node loads in one isolate of a process only (tests/library_test.ts): the
+      // photos added in this process go through the WASM face workers
+      const o = { steps: 110, cache, root, log: console.log, inference: "wasm" as const };
       await propertyOnSet("bbt_faceapi", sharedPhotos("bbt_faceapi"), { ...o, seed: 1 });
       await propertyOnSet("five_celebrity", sharedPhotos("five_celebrity"), { ...o, seed: 2 });
       await propertyOnSet("lfw_min10", lfwTwelve(), { ...o, seed: 3 });

@@ -160,7 +160,7 @@ console.log(JSON.stringify({
       assertEquals([j.faces, j.model], [real ? 6 : 0, "dlib"]);
       if (real) {
         assertEquals(j.bcubed, 1, JSON.stringify(j));
-        for (const s of ["scan", "faces", "knn", "infomap"]) assert(j.stages.includes(s), s);
+        for (const s of ["scan", "faces", "cluster"]) assert(j.stages.includes(s), s);
       } else {
         console.log("without ../shared: imported by URL, models loaded, no faces to cluster");
         for (const s of ["scan", "faces"]) assert(j.stages.includes(s), s);

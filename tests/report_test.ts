@@ -33,6 +33,9 @@ Deno.test({
           broken: string[];
           sections: number;
           merges: number;
+          firstFace: number;
+          screen: number;
+          changes: boolean;
         }>(`(async () => {
           const imgs = [...document.images];
           imgs.forEach((i) => (i.loading = "eager"));
@@ -49,6 +52,9 @@ Deno.test({
             broken: imgs.filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.src),
             sections: document.querySelectorAll("section.person-faces").length,
             merges: document.querySelectorAll("#evaluation table").length,
+            firstFace: document.querySelector(".card.person img").getBoundingClientRect().top,
+            screen: window.innerHeight,
+            changes: document.querySelector("#changes") !== null,
           };
         })()`);
         await Deno.mkdir(ARTIFACTS, { recursive: true });
@@ -65,6 +71,9 @@ Deno.test({
         assert(dom.images >= manifest.faces.length, `${dom.images} images`);
         assertEquals(dom.broken, []);
         assert(dom.merges >= 1, "evaluation tables");
+        // the first screen shows faces; a first run has no "Since the last run"
+        assert(dom.firstFace < dom.screen, `first face at ${dom.firstFace} of ${dom.screen}`);
+        assert(!dom.changes, "no 'Since the last run' after a first run");
         assert((await Deno.stat(shot)).size > 10000, "screenshot too small");
       } finally {
         await page.close();
@@ -80,6 +89,11 @@ Deno.test({
       }
       const overview = await decodeImage(await Deno.readFile(`${out}/overview.png`), "");
       assertEquals(overview.width, 4 + Math.min(12, people.length) * 84);
+      // a second run has a last run: its changes come after the people
+      await runEvaluate(`${SHARED}faces/bbt_faceapi`, out, ["--model", "dlib"]);
+      const html = await Deno.readTextFile(`${out}/report.html`);
+      assert(html.includes('id="changes"'), "'Since the last run' after a second run");
+      assert(html.indexOf('id="people"') < html.indexOf('id="changes"'), "people first");
     } finally {
       await Deno.remove(out, { recursive: true });
     }

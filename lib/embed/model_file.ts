@@ -11,7 +11,7 @@ import { ARCFACE_112, dlibTemplate } from "../align/templates.ts";
 import { InputError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { inspectModel } from "../onnx/prepare.ts";
-import type { EmbeddingModel } from "./models.ts";
+import { type EmbeddingModel, MODELS } from "./models.ts";
 
 /** The optional `PATH.json` beside a model file. */
 export interface ModelSidecar {
@@ -117,4 +117,26 @@ export async function modelFromFile(path: string): Promise<EmbeddingModel> {
     normalize: { mean, std },
     about: `${file} (sha256 ${sha256.slice(0, 12)}), given with --model`,
   };
+}
+
+/**
+ * The model `--model` names: a known one by name, or an `.onnx` file.
+ *
+ * @param value A name (`mobilefacenet`, `dlib`) or a path ending in `.onnx`.
+ * @returns The model.
+ * @throws {InputError} For an unknown name or a file that is not a usable model.
+ *
+ * @example
+ * ```ts ignore
+ * const m = await modelByName("mobilefacenet");
+ * console.log(m.dims); // 128
+ * ```
+ */
+export async function modelByName(value: string): Promise<EmbeddingModel> {
+  if (value in MODELS) return MODELS[value];
+  if (/\.onnx$/i.test(value)) return await modelFromFile(value);
+  throw new InputError(
+    "--model",
+    `unknown model '${value}' (known: ${Object.keys(MODELS).join(", ")}, or a PATH.onnx)`,
+  );
 }

@@ -136,6 +136,8 @@ export class LazyKnn implements KnnBackend {
   #name = "not started";
 
   /**
+   * Makes the backend; nothing is probed until the first search.
+   *
    * @param device As for {@link createKnnBackend}.
    * @param options As for {@link createKnnBackend}.
    */

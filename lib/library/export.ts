@@ -14,11 +14,11 @@ import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
 import { InputError } from "../errors.ts";
 import { manifestFace, NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
-import type { FaceView, Library, PersonView } from "./library.ts";
+import type { FaceView, LibraryReader, PersonView } from "./views.ts";
+import { DEFAULT_MIN_QUALITY, type LibrarySettings, type PlaceMode } from "./settings.ts";
 import type { OutputFile, StoredPhoto } from "./store.ts";
 
-/** How photos are put into the person folders. */
-export type PlaceMode = "copy" | "hard" | "symbolic";
+export type { PlaceMode } from "./settings.ts";
 
 /** Options of {@link exportLibrary}. */
 export interface ExportOptions {
@@ -124,7 +124,7 @@ interface Want {
  * ```
  */
 export async function exportLibrary(
-  lib: Library,
+  lib: LibraryReader,
   input: string,
   out: string,
   options: ExportOptions = {},
@@ -138,7 +138,8 @@ export async function exportLibrary(
   await store.setSetting(mark, "open");
   const faces = await lib.faces();
   const people = await lib.people(faces);
-  const minQuality = Number(await store.setting("min_quality") ?? "0.5");
+  const settings = await lib.settings();
+  const minQuality = settings?.minQuality ?? DEFAULT_MIN_QUALITY;
   const folderOf = folders(faces, people, minQuality);
   const wants = new Map<string, Want>();
   const copies = new Map<number, string[]>(); // photo id → the paths of its copies
@@ -260,6 +261,7 @@ export async function exportLibrary(
   );
   const reportFiles = await writeManifestAndReport(
     lib,
+    settings,
     out,
     faces,
     people,
@@ -338,7 +340,8 @@ function placeSync(dst: string, write: (tmp: string) => void): void {
  * @returns The files of the report and manifest, relative to `out`.
  */
 async function writeManifestAndReport(
-  lib: Library,
+  lib: LibraryReader,
+  settings: LibrarySettings | null,
   out: string,
   faces: FaceView[],
   people: PersonView[],
@@ -350,8 +353,7 @@ async function writeManifestAndReport(
   const store = lib.store;
   const rank = new Map(people.map((p, i) => [p.id, i]));
   const evaluation = await lib.evaluation(faces);
-  const model = await lib.model();
-  const dims = Number(await store.setting("model_dims") ?? "0");
+  const dims = settings?.model.dims ?? 0;
   let alone = people.length;
   const faceRows = faces.map((f) => ({
     ...manifestFace(f),
@@ -399,10 +401,10 @@ async function writeManifestAndReport(
   const manifest = {
     version: 2,
     library: store.location,
-    input: await store.setting("input"),
-    model: { name: await store.setting("model_name"), dims },
-    k: lastRun.settings?.k ?? 80,
-    min_sim: lastRun.settings?.minSim ?? model?.minSim ?? 0,
+    input: settings?.input ?? null,
+    model: { name: settings?.model.name ?? null, dims },
+    k: settings?.k ?? null,
+    min_sim: settings?.minSim ?? null,
     photos: photos.length,
     faces: faceRows,
     clusters,
@@ -420,7 +422,7 @@ async function writeManifestAndReport(
       failed: accounting.failed,
     },
     quality_gate: {
-      min_quality: Number(await store.setting("min_quality") ?? "0.5"),
+      min_quality: settings?.minQuality ?? DEFAULT_MIN_QUALITY,
       not_faces: faceRows.filter((f) => f.folder === NOT_FACES).length,
     },
     ...(evaluation
@@ -493,7 +495,7 @@ async function writeManifestAndReport(
  * console.log(await cleanOutputs(lib, "photos_people"));
  * ```
  */
-export async function cleanOutputs(lib: Library, out: string): Promise<number> {
+export async function cleanOutputs(lib: LibraryReader, out: string): Promise<number> {
   const owned = await lib.store.outputs(out);
   const dirs = new Set<string>();
   let removed = 0;

@@ -9,7 +9,6 @@
 
 import { fivePoints } from "../align/templates.ts";
 import { encodePng } from "../image/encode_png.ts";
-import { InputError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
 import type { EmbeddingModel } from "../embed/models.ts";
 import type { FaceEngine } from "../pipeline/face_engine.ts";
@@ -17,11 +16,10 @@ import { faceQuality } from "../pipeline/quality.ts";
 import { scanFolder, type ScannedImage, type ScanProblem } from "../scan/scan.ts";
 import type { LibraryStore, NewFace, StoredPhoto } from "./store.ts";
 import type { PhotoFaces } from "../pipeline/photo_faces.ts";
+import { streamFaces } from "../pipeline/face_stream.ts";
 
 /** Photos stored per transaction. */
 const COMMIT_PHOTOS = 16;
-/** Chips embedded per call on this thread. */
-const EMBED_BATCH = 32;
 
 /** What {@link scanChanges} found. */
 export interface ScanChanges {
@@ -106,14 +104,6 @@ export interface IngestSummary {
   failed: { file: string; error: string }[];
   /** Seconds in decode, detect, align, embed (thread seconds with workers). */
   seconds: { decode: number; detect: number; align: number; embed: number };
-}
-
-/** A photo worked on, waiting for its vectors or its commit. */
-interface Done {
-  photo: Omit<StoredPhoto, "id">;
-  faces: NewFace[];
-  chips: PhotoFaces["chips"];
-  deferred: boolean;
 }
 
 /**
@@ -259,7 +249,7 @@ async function storeCopies(
   summary.duplicates += rows.length;
 }
 
-/** New and changed photos through the face models, stored a few per transaction. */
+/** New and changed photos through the face models (the one face loop), stored a few per transaction. */
 async function findFaces(
   store: LibraryStore,
   todo: { image: ScannedImage; sha: string }[],
@@ -268,62 +258,71 @@ async function findFaces(
   summary: IngestSummary,
 ): Promise<void> {
   const eng = await engine();
-  const ready: Done[] = [];
+  const ready: { photo: Omit<StoredPhoto, "id">; faces: NewFace[] }[] = [];
   const commit = async () => {
-    await store.putPhotos(ready.map((d) => ({ photo: d.photo, faces: d.faces })));
+    await store.putPhotos(ready);
     ready.length = 0;
   };
-  let waiting: Done[] = [], waitingChips = 0;
-  const embedWaiting = async () => {
-    if (waitingChips === 0) return;
-    const t = performance.now();
-    const { vectors, norms } = await eng.embed(waiting.flatMap((d) => d.chips));
-    summary.seconds.embed += (performance.now() - t) / 1000;
-    let row = 0;
-    for (const d of waiting) {
-      if (d.deferred) {
-        for (const f of d.faces) setVector(f, vectors, norms, row++, options.model);
+  // chips PNG-encoded (off this thread, by sharp) while the next photos are in the models
+  const pngs = new Map<number, Promise<Uint8Array[]>>();
+  const stream = streamFaces(
+    eng,
+    todo.map(({ image }) => ({ name: image.relative, read: () => Deno.readFile(image.path) })),
+    {
+      maxPixels: options.maxPixels,
+      minConfidence: options.minConfidence,
+      minFaceSize: options.minFaceSize,
+      crop: options.crop,
+      chips: true,
+      signal: options.signal,
+      onFound: (i, r) => {
+        const p = Promise.all(r.chips.map((c) => encodePng(c)));
+        p.catch(() => {}); // awaited below
+        pngs.set(i, p);
+      },
+      onEmbedSeconds: (s) => (summary.seconds.embed += s),
+    },
+  );
+  try {
+    for await (const { index, faces: r, error } of stream) {
+      options.onProgress?.(index, todo.length);
+      const { image, sha } = todo[index];
+      const photo: Omit<StoredPhoto, "id"> = {
+        path: image.relative,
+        size: image.size,
+        mtime: image.mtime,
+        sha256: sha,
+        width: r?.width ?? 0,
+        height: r?.height ?? 0,
+        status: r === null ? "failed" : r.faces.length ? "faces" : "no_face",
+        error,
+        duplicateOf: null,
+      };
+      if (r === null) {
+        summary.failed.push({ file: photo.path, error: error! });
+        ready.push({ photo, faces: [] });
+      } else {
+        summary.added++;
+        for (const k of ["decode", "detect", "align", "embed"] as const) {
+          summary.seconds[k] += r.seconds[k];
+        }
+        const chips = await pngs.get(index)!;
+        ready.push({ photo, faces: newFaces(r, chips, options.model) });
       }
-      ready.push(d);
+      pngs.delete(index);
+      if (ready.length >= COMMIT_PHOTOS) await commit();
     }
-    waiting = [];
-    waitingChips = 0;
-  };
-  const work = async (i: number): Promise<Done> => {
-    const { image, sha } = todo[i];
-    const photo = {
-      path: image.relative,
-      size: image.size,
-      mtime: image.mtime,
-      sha256: sha,
-      width: 0,
-      height: 0,
-      status: "failed" as StoredPhoto["status"],
-      error: null as string | null,
-      duplicateOf: null,
-    };
-    let r: PhotoFaces & { deferred: boolean };
-    try {
-      r = await eng.photo(await Deno.readFile(image.path), image.relative, {
-        maxPixels: options.maxPixels,
-        minConfidence: options.minConfidence,
-        minFaceSize: options.minFaceSize,
-        crop: options.crop,
-        chips: true,
-      });
-    } catch (e) {
-      if (!(e instanceof InputError) && !(e instanceof Deno.errors.NotFound)) throw e;
-      photo.error = e instanceof InputError ? e.problem : `cannot read: ${e.message}`;
-      return { photo, faces: [], chips: [], deferred: false };
-    }
-    for (const k of ["decode", "detect", "align", "embed"] as const) {
-      summary.seconds[k] += r.seconds[k];
-    }
-    photo.width = r.width;
-    photo.height = r.height;
-    photo.status = r.faces.length ? "faces" : "no_face";
-    const chips = await Promise.all(r.chips.map((c) => encodePng(c)));
-    const faces: NewFace[] = r.faces.map((f, j) => ({
+    await commit();
+    options.onProgress?.(todo.length, todo.length);
+  } finally {
+    await eng.close();
+  }
+}
+
+/** A photo's faces as the store takes them: five points, vector, norm, quality, chip. */
+function newFaces(r: PhotoFaces, chips: Uint8Array[], model: EmbeddingModel): NewFace[] {
+  return r.faces.map((f, j) => {
+    const face: NewFace = {
       box: f.box,
       landmarks: f.landmarks,
       points: fivePoints(f.landmarks),
@@ -333,40 +332,10 @@ async function findFaces(
       norm: NaN,
       vector: new Float32Array(0),
       chip: chips[j] ?? null,
-    }));
-    if (!r.deferred) faces.forEach((f, j) => setVector(f, r.vectors, r.norms, j, options.model));
-    return { photo, faces, chips: r.deferred ? r.chips : [], deferred: r.deferred };
-  };
-  try {
-    const inFlight = new Map<number, Promise<Done>>();
-    let next = 0;
-    for (let i = 0; i < todo.length; i++) {
-      options.signal?.throwIfAborted();
-      while (next < todo.length && next < i + eng.window) {
-        const p = work(next);
-        p.catch(() => {}); // awaited in order below
-        inFlight.set(next++, p);
-      }
-      options.onProgress?.(i, todo.length);
-      const d = await inFlight.get(i)!;
-      inFlight.delete(i);
-      if (d.photo.status === "failed") {
-        summary.failed.push({ file: d.photo.path, error: d.photo.error! });
-      } else summary.added++;
-      if (d.deferred) {
-        waiting.push(d);
-        waitingChips += d.faces.length;
-        if (waitingChips >= EMBED_BATCH) await embedWaiting();
-      } else if (waiting.length) waiting.push(d); // keeps the order of commits
-      else ready.push(d);
-      if (ready.length >= COMMIT_PHOTOS) await commit();
-    }
-    await embedWaiting();
-    await commit();
-    options.onProgress?.(todo.length, todo.length);
-  } finally {
-    await eng.close();
-  }
+    };
+    setVector(face, r.vectors, r.norms, j, model);
+    return face;
+  });
 }
 
 function setVector(

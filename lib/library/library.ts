@@ -22,9 +22,11 @@
  * @module
  */
 
-import { detectorKey, type DetectorKind } from "../detect/detector.ts";
+import { defaultDetector, detectorKey, type DetectorKind } from "../detect/detector.ts";
 import type { InferenceDevice } from "../embed/onnx_runtime.ts";
-import { DLIB_RESNET, type EmbeddingModel, modelKey, MODELS } from "../embed/models.ts";
+import { defaultModel, type EmbeddingModel, modelKey, MODELS } from "../embed/models.ts";
+import { modelCacheDir } from "../embed/download.ts";
+import { modelFromFile } from "../embed/model_file.ts";
 import { InputError, LibraryBusyError } from "../errors.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { type ClusteringMetrics, evaluate } from "../metrics/metrics.ts";
@@ -32,7 +34,20 @@ import { FaceEngine } from "../pipeline/face_engine.ts";
 import type { ScanProblem } from "../scan/scan.ts";
 import { ingest, type IngestSummary, scanChanges } from "./ingest.ts";
 import { recluster, type ReclusterSummary } from "./recluster.ts";
+import {
+  DEFAULT_K,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_MIN_FACE_SIZE,
+  DEFAULT_MIN_QUALITY,
+  type LibrarySettings,
+  type PlaceMode,
+  readSettings,
+  SETTINGS_VERSION,
+  writeSettings,
+} from "./settings.ts";
 import { SqliteStore } from "./sqlite_store.ts";
+import type { FaceView, LibraryEvaluation, LibraryReader, PersonRef, PersonView } from "./views.ts";
+import { exportLibrary, type ExportSummary } from "./export.ts";
 import type {
   Assignment,
   Box,
@@ -40,38 +55,46 @@ import type {
   Edit,
   LibrarySnapshot,
   LibraryStore,
-  StoredFace,
   StoredPerson,
   StoredPhoto,
 } from "./store.ts";
 
-/** Options of {@link Library.update}. */
+/**
+ * Options of {@link Library.update}: what is not given is taken from the library's settings
+ * (what it was made with), else from the defaults of `settings.ts`.
+ */
 export interface UpdateOptions {
-  /** The embedding model. @default the library's, else DLIB_RESNET */
+  /** The embedding model. @default the library's, else MobileFaceNet when cached, else dlib */
   model?: EmbeddingModel;
+  /** The `.onnx` file `model` was loaded from (kept, so that a re-cluster can load it). */
+  modelFile?: string;
   /** The detector. @default the library's, else "yunet" when cached, else "ssd" */
   detector?: DetectorKind;
-  /** YuNet's faces aligned on 68 points. @default true */
+  /** YuNet's faces aligned on 68 points. @default the library's, else true */
   refine?: boolean;
-  /** Crop mode. @default false */
+  /** Crop mode. @default the library's, else false */
   crop?: boolean;
-  /** Also embed each face mirrored and average the two. @default false */
+  /** Also embed each face mirrored and average the two. @default the library's, else false */
   flip?: boolean;
-  /** Quality gate. @default 0.5 */
+  /** Quality gate. @default the library's, else DEFAULT_MIN_QUALITY */
   minQuality?: number;
-  /** Link threshold. @default the model's */
+  /** Link threshold. @default the library's, else the model's */
   minSim?: number;
-  /** Neighbours per face. @default 80 */
+  /** Neighbours per face. @default the library's, else DEFAULT_K */
   k?: number;
-  /** Smallest detector score kept. */
+  /** Smallest detector score kept. @default the library's, else the detector's */
   minConfidence?: number;
-  /** Smallest face side. @default 20 */
+  /** Smallest face side. @default the library's, else DEFAULT_MIN_FACE_SIZE */
   minFaceSize?: number;
-  /** Images with more pixels are refused before decoding. */
+  /** Images with more pixels are refused before decoding. @default DEFAULT_MAX_PIXELS */
   maxPixels?: number;
+  /** The output folder (kept in the settings for a later re-cluster). */
+  out?: string;
+  /** How photos are placed in the output folder. @default the library's, else "copy" */
+  link?: PlaceMode;
   /** Execution provider of the face models. */
   inference?: InferenceDevice;
-  /** Model cache. */
+  /** Model cache. @default modelCacheDir() */
   cacheDir?: string;
   /** Full kNN searches. */
   knn?: KnnBackend;
@@ -81,6 +104,8 @@ export interface UpdateOptions {
   exclude?: string[];
   /** Progress per stage (`total` 0: a count with no known end; `detail`: more to say). */
   onProgress?: (stage: string, done: number, total: number, detail?: string) => void;
+  /** One-line notices (a model or detector chosen because another is not cached). */
+  onNotice?: (message: string) => void;
   /** Stops the run; what was stored stays, and the next run goes on from there. */
   signal?: AbortSignal;
 }
@@ -97,51 +122,66 @@ export interface UpdateSummary {
   faces: IngestSummary;
   /** The people stage. */
   people: ReclusterSummary;
-  /** Model, detector and thresholds used. */
-  settings: {
-    model: string;
-    detector: string;
-    detectorKey: string;
-    k: number;
-    minSim: number;
-    minQuality: number;
-  };
+  /** The settings the run used (now the library's). */
+  settings: LibrarySettings;
   /** Seconds per stage and in all. */
   seconds: { scan: number; faces: number; knn: number; cluster: number; total: number };
 }
 
-/** A person as listed. */
-export interface PersonView {
-  /** Stable id. */
-  id: number;
-  /** Name, or null. */
-  name: string | null;
-  /** Faces. */
-  faces: number;
-  /** Of those, faces the user put there (pinned). */
-  pinned: number;
-  /** Photos. */
-  photos: number;
-  /** The most typical face (highest similarity to the mean). */
-  representative: number;
+export type { FaceView, LibraryReader, PersonRef, PersonView } from "./views.ts";
+
+/** Options of {@link Library.run} and {@link Library.recluster}. */
+export interface RunOptions extends UpdateOptions {
+  /** Score the people against the labels (the input's first folders) into the summary. */
+  evaluate?: boolean;
 }
 
-/** A face as listed. */
-export interface FaceView extends StoredFace {
-  /** Photo path relative to the input. */
-  file: string;
-  /** The photo's label (first folder), or null. */
-  label: string | null;
-  /** Person id, or null. */
-  personId: number | null;
-  /** Put there by the user. */
-  pinned: boolean;
-  /** Cosine to the person's mean. */
-  similarity: number;
+/** What a run changed, as `clusters.json` and the CLI's JSON say it. */
+export interface RunChanges {
+  /** The library's first run (nothing to compare with). */
+  first_run: boolean;
+  /** Photos whose faces were found now. */
+  new_photos: number;
+  /** Photos that replaced a changed file. */
+  changed_photos: number;
+  /** Photos moved or touched (same bytes). */
+  moved_photos: number;
+  /** New copies of a photo already there. */
+  duplicate_photos: number;
+  /** Photos forgotten. */
+  removed_photos: number;
+  /** Persons created now. */
+  new_people: number[];
+  /** Faces that joined each person. */
+  faces_added: Record<string, number>;
+  /** Faces that left each person. */
+  faces_left: Record<string, number>;
+  /** Faces that changed person. */
+  faces_moved: number;
+  /** Modules split to honour a cannot-link. */
+  splits: number;
 }
 
-/** A person given by id (number or digits) or by name. */
-export type PersonRef = number | string;
+/** What {@link Library.run} did. */
+export interface RunSummary {
+  /** The library's part: photos, faces, people. */
+  update: UpdateSummary;
+  /** The output folder's part. */
+  folders: ExportSummary;
+  /** The metrics against the labels, when asked for and the input is labeled. */
+  evaluation: LibraryEvaluation | null;
+  /** What changed. */
+  changes: RunChanges;
+  /** Seconds per stage (`write`: the output folder) and in all. */
+  seconds: {
+    scan: number;
+    faces: number;
+    knn: number;
+    cluster: number;
+    write: number;
+    total: number;
+  };
+}
 
 const labelOf = (path: string): string | null => {
   const slash = path.indexOf("/");
@@ -161,7 +201,7 @@ const labelOf = (path: string): string | null => {
  * await lib.close();
  * ```
  */
-export class Library {
+export class Library implements LibraryReader {
   /** The store. */
   readonly store: LibraryStore;
   /** How long a decision waits for a run holding the library (ms). */
@@ -226,8 +266,8 @@ export class Library {
    * @returns The model, or null for a new library.
    */
   async model(): Promise<EmbeddingModel | null> {
-    const name = await this.store.setting("model_name");
-    return name === null ? null : MODELS[name] ?? null;
+    const s = await readSettings(this.store);
+    return s === null ? null : await modelOf(s);
   }
 
   /**
@@ -247,56 +287,40 @@ export class Library {
   async #update(input: string, options: UpdateOptions): Promise<UpdateSummary> {
     const t0 = performance.now();
     const store = this.store;
-    const model = await this.#settle(options);
-    const detector = options.detector ?? (await store.setting("detector") as DetectorKind);
-    const refine = detector === "yunet" && (options.refine ?? true);
-    const crop = options.crop ?? false;
-    const key = detectorKey(detector, refine, {
-      minConfidence: options.minConfidence,
-      minFaceSize: options.minFaceSize,
-      crop,
-    });
-    await this.#same(
-      "detector_key",
-      key,
-      "detector settings (--detector, --landmarks, --crops, --min-confidence, --min-face-size)",
-    );
-    const k = options.k ?? 80, minSim = options.minSim ?? model.minSim;
-    const minQuality = options.minQuality ?? 0.5;
-    await store.setSetting("input", input);
-    await store.setSetting("min_quality", String(minQuality));
+    const { settings: s, model } = await this.#resolve(input, options);
     const progress = options.onProgress ?? (() => {});
     progress("scan", 0, 0);
     const changes = await scanChanges(store, input, options.exclude ?? []);
     progress("scan", changes.images.length, 0, scanDetail(changes));
     const t1 = performance.now();
+    const d = s.detector;
     const faces = await ingest(store, changes, () =>
       FaceEngine.start({
         model,
         inference: options.inference,
         cacheDir: options.cacheDir,
-        detector,
-        refine,
-        flip: options.flip ?? false,
+        detector: d.kind,
+        refine: d.refine,
+        flip: s.flip,
         workers: options.workers,
         photos: changes.candidates.length,
       }), {
       model,
-      maxPixels: options.maxPixels,
-      minConfidence: options.minConfidence,
-      minFaceSize: options.minFaceSize,
-      crop,
+      maxPixels: s.maxPixels,
+      minConfidence: d.minConfidence ?? undefined,
+      minFaceSize: d.minFaceSize,
+      crop: d.crop,
       signal: options.signal,
-      onProgress: (d, t) => progress("faces", d, t),
+      onProgress: (done, total) => progress("faces", done, total),
     });
     const t2 = performance.now();
     options.signal?.throwIfAborted();
     progress("cluster", 0, 0);
     const people = await recluster(store, {
       dims: model.dims,
-      k,
-      minSim,
-      minQuality,
+      k: s.k,
+      minSim: s.minSim,
+      minQuality: s.minQuality,
       knn: options.knn,
     });
     progress(
@@ -311,14 +335,7 @@ export class Library {
       skipped: changes.skipped,
       faces,
       people,
-      settings: {
-        model: model.name,
-        detector: detector + (refine ? "+68" : ""),
-        detectorKey: key,
-        k,
-        minSim,
-        minQuality,
-      },
+      settings: s,
       seconds: {
         scan: (t1 - t0) / 1000,
         faces: (t2 - t1) / 1000,
@@ -334,35 +351,146 @@ export class Library {
     return summary;
   }
 
-  /** The model to use: the library's, and a given one must be it. */
-  async #settle(options: UpdateOptions): Promise<EmbeddingModel> {
-    const stored = await this.store.setting("model_key");
-    const known = await this.model();
-    const model = options.model ?? known ?? DLIB_RESNET;
-    const key = modelKey(model) + (options.flip ? "-flip" : "");
-    if (stored === null) {
-      await this.store.setSetting("model_key", key);
-      await this.store.setSetting("model_name", model.name);
-      await this.store.setSetting("model_dims", String(model.dims));
-      await this.store.setSetting("detector", options.detector ?? "ssd");
-    } else if (stored !== key) {
+  /**
+   * The settings of this run: what the options say, else what the library was made with,
+   * else the defaults (the model and detector downloaded when they are in the cache); the
+   * model and the detector's settings must be the library's. Written back before any work.
+   */
+  async #resolve(
+    input: string,
+    o: UpdateOptions,
+  ): Promise<{ settings: LibrarySettings; model: EmbeddingModel }> {
+    const stored = await readSettings(this.store);
+    const cacheDir = o.cacheDir ?? modelCacheDir();
+    const notice = o.onNotice ?? (() => {});
+    const model = o.model ??
+      (stored ? await modelOf(stored) : await defaultModel(cacheDir, notice));
+    const flip = o.flip ?? stored?.flip ?? false;
+    const key = modelKey(model);
+    if (stored && (stored.model.key !== key || stored.flip !== flip)) {
       throw new InputError(
         this.store.location,
-        `this library's faces were embedded with ${stored} (now ${key}); run with that model and --flip setting, or use --fresh or another output folder`,
+        `this library's faces were embedded with ${stored.model.key}${
+          stored.flip ? " --flip" : ""
+        } (now ${key}${
+          flip ? " --flip" : ""
+        }); run with that model and --flip setting, or use --fresh or another output folder`,
       );
     }
-    return model;
+    const kind = o.detector ?? stored?.detector.kind ?? await defaultDetector(cacheDir, notice);
+    const refine = kind === "yunet" && (o.refine ?? stored?.detector.refine ?? true);
+    const crop = o.crop ?? stored?.detector.crop ?? false;
+    const minConfidence = o.minConfidence ?? stored?.detector.minConfidence ?? null;
+    const minFaceSize = o.minFaceSize ?? stored?.detector.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
+    const detector = {
+      kind,
+      refine,
+      crop,
+      minConfidence,
+      minFaceSize,
+      key: detectorKey(kind, refine, {
+        minConfidence: minConfidence ?? undefined,
+        minFaceSize,
+        crop,
+      }),
+    };
+    if (stored && stored.detector.key !== detector.key) {
+      throw new InputError(
+        this.store.location,
+        `this library was made with other detector settings (--detector, --landmarks, --crops, --min-confidence, --min-face-size: ${stored.detector.key}, now ${detector.key}); run with the same ones, or use another output folder`,
+      );
+    }
+    const settings: LibrarySettings = {
+      version: SETTINGS_VERSION,
+      input,
+      out: o.out ?? stored?.out ?? null,
+      model: {
+        name: model.name,
+        key,
+        dims: model.dims,
+        file: o.modelFile ?? stored?.model.file ?? null,
+      },
+      flip,
+      detector,
+      k: o.k ?? stored?.k ?? DEFAULT_K,
+      minSim: o.minSim ?? (Number.isFinite(stored?.minSim) ? stored!.minSim : model.minSim),
+      minQuality: o.minQuality ?? stored?.minQuality ?? DEFAULT_MIN_QUALITY,
+      maxPixels: o.maxPixels ?? stored?.maxPixels ?? DEFAULT_MAX_PIXELS,
+      link: o.link ?? stored?.link ?? "copy",
+    };
+    // the store keeps vectors under the model's key (with the mirrored faces' mark)
+    await this.store.setSetting("model_key", key + (flip ? "-flip" : ""));
+    await writeSettings(this.store, settings);
+    return { settings, model };
   }
 
-  async #same(key: string, value: string, what: string): Promise<void> {
-    const stored = await this.store.setting(key);
-    if (stored === null) await this.store.setSetting(key, value);
-    else if (stored !== value) {
-      throw new InputError(
-        this.store.location,
-        `this library was made with other ${what} (${stored}, now ${value}); run with the same ones, or use another output folder`,
-      );
-    }
+  /**
+   * The main job: the library brought up to date with `input` ({@link Library.update}), then
+   * the output folder `out` ({@link exportLibrary}), as one writer from start to end.
+   *
+   * @param input The photo folder.
+   * @param out The output folder (left out of the scan).
+   * @param options The update's options, and `evaluate`.
+   * @returns What changed, with the metrics when asked for.
+   * @throws {LibraryBusyError} When another process is writing the library.
+   */
+  run(input: string, out: string, options: RunOptions = {}): Promise<RunSummary> {
+    return this.exclusive(async () => {
+      const t0 = performance.now();
+      const first = (await this.settings()) === null;
+      const update = await this.#update(input, {
+        ...options,
+        out,
+        exclude: [...(options.exclude ?? []), out],
+      });
+      const t1 = performance.now();
+      const evaluation = options.evaluate ? await this.evaluation() : null;
+      const changes = changesOf(update, first);
+      const folders = await exportLibrary(this, input, out, {
+        link: update.settings.link,
+        extra: {
+          seconds: update.seconds,
+          changes,
+          ...(evaluation ? { metrics: evaluation.metrics } : {}),
+        },
+        onProgress: options.onProgress,
+      });
+      const t2 = performance.now();
+      return {
+        update,
+        folders,
+        evaluation,
+        changes,
+        seconds: { ...update.seconds, write: (t2 - t1) / 1000, total: (t2 - t0) / 1000 },
+      };
+    });
+  }
+
+  /**
+   * Re-clusters with the library's own settings (model, detector, thresholds, input and
+   * output folders) and updates the output folder: what the review page's "re-cluster" and a
+   * re-run without options do.
+   *
+   * @param options Where the models are cached, progress, the kNN backend.
+   * @returns What changed.
+   * @throws {InputError} For a library that has had no run.
+   */
+  async recluster(
+    options: Pick<RunOptions, "cacheDir" | "knn" | "inference" | "onProgress" | "signal"> = {},
+  ): Promise<RunSummary> {
+    const s = await this.settings();
+    if (s === null) throw new InputError(this.store.location, "the library has no photos yet");
+    const out = s.out ?? this.store.location.replace(/\/[^/]*$/, "");
+    return await this.run(s.input, out, options);
+  }
+
+  /**
+   * What this library was made with (null before its first run).
+   *
+   * @returns The settings record.
+   */
+  settings(): Promise<LibrarySettings | null> {
+    return readSettings(this.store);
   }
 
   /**
@@ -694,7 +822,7 @@ export class Library {
   > {
     const photos = (await this.store.photos()).filter((p) => labelOf(p.path) !== null);
     if (photos.length === 0) return null;
-    const gate = Number(await this.store.setting("min_quality") ?? "0.5");
+    const gate = (await this.settings())?.minQuality ?? DEFAULT_MIN_QUALITY;
     const best = new Map<number, { d: number; person: number }>();
     const byId = new Map(photos.map((p) => [p.id, p]));
     for (const f of known ?? await this.faces()) {
@@ -726,6 +854,41 @@ export class Library {
   close(): Promise<void> {
     return this.store.close();
   }
+}
+
+/** What a run changed, from its update. */
+function changesOf(u: UpdateSummary, first: boolean): RunChanges {
+  return {
+    first_run: first,
+    new_photos: u.faces.added,
+    changed_photos: u.faces.changed,
+    moved_photos: u.faces.touched,
+    duplicate_photos: u.faces.duplicates,
+    removed_photos: u.faces.removed,
+    new_people: u.people.newPersons,
+    faces_added: u.people.added,
+    faces_left: u.people.left,
+    faces_moved: u.people.moved,
+    splits: u.people.splits,
+  };
+}
+
+/** The model a library's settings name: a known one, or the file it was loaded from. */
+async function modelOf(s: LibrarySettings): Promise<EmbeddingModel> {
+  const known = MODELS[s.model.name];
+  if (known && modelKey(known) === s.model.key) return known;
+  if (s.model.file !== null) {
+    const m = await modelFromFile(s.model.file);
+    if (modelKey(m) === s.model.key) return m;
+    throw new InputError(
+      s.model.file,
+      `is not the model this library was made with (${s.model.key})`,
+    );
+  }
+  throw new InputError(
+    s.model.key,
+    "this library's model was loaded from a file it did not record; give it with --model PATH.onnx",
+  );
 }
 
 /** What the scan found besides the images: work to do, photos gone, entries skipped. */

@@ -120,24 +120,27 @@ export class FaceEngine {
    * this thread the embedding is left to {@link FaceEngine.embed} (`deferred`), so that
    * chips of several photos go in one batch.
    *
-   * @param bytes The file.
+   * @param source The file's bytes (or the decoded photo, on this thread).
    * @param name Its name for errors.
    * @param options Limits; `chips` to get the chips back.
    * @returns The faces.
    * @throws {InputError} When the image cannot be used.
    */
   async photo(
-    bytes: Uint8Array,
+    source: Uint8Array | RgbImage,
     name: string,
     options: Omit<PhotoFacesOptions, "embed">,
   ): Promise<PhotoFaces & { deferred: boolean }> {
     if (this.#pool) {
+      if (!(source instanceof Uint8Array)) {
+        throw new Error("the face workers take encoded photos (start the engine with workers: 0)");
+      }
       return {
-        ...(await this.#pool.run(bytes, name, { ...options, embed: true })),
+        ...(await this.#pool.run(source, name, { ...options, embed: true })),
         deferred: false,
       };
     }
-    const r = await photoFaces(bytes, name, this.#detector!, this.#embedder!, {
+    const r = await photoFaces(source, name, this.#detector!, this.#embedder!, {
       ...options,
       embed: false,
       chips: true,

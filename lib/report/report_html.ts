@@ -62,6 +62,8 @@ export interface ReportData {
   detection?: { detector: string; refine: boolean; crop: boolean; whole: number };
   /** Of a library: what the last run changed. */
   changes?: {
+    /** The library's first run (nothing to compare with). */
+    first_run?: boolean;
     new_photos: number;
     removed_photos: number;
     new_people: number[];
@@ -272,15 +274,21 @@ table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;paddi
 function librarySections(data: ReportData): string[] {
   const out: string[] = [];
   const c = data.changes;
-  if (c) {
+  // only after a run that had a last run, and short: the ten people that gained most
+  if (c && c.first_run === false) {
     const folderOf = new Map((data.people ?? []).map((p) => [String(p.id), p]));
     const added = Object.entries(c.faces_added).filter(([p]) => folderOf.has(p))
       .sort((a, b) => b[1] - a[1]);
+    const shown = added.slice(0, 10);
     out.push(
-      `<section id="changes"><h2>Since the last run</h2><p>${c.new_photos} new photos, ${c.removed_photos} gone; ${c.new_people.length} new people</p>`,
+      `<section id="changes"><h2>Since the last run</h2><p>${c.new_photos} new photos, ${c.removed_photos} gone; ${c.new_people.length} new people${
+        added.length > shown.length
+          ? `; ${added.length} people gained faces, the ten that gained most:`
+          : ""
+      }</p>`,
       added.length
         ? `<table class="changes"><tr><th>person</th><th>faces added</th></tr>${
-          added.map(([p, n]) => {
+          shown.map(([p, n]) => {
             const person = folderOf.get(p)!;
             return `<tr><td><a href="#${esc(person.folder)}">${
               esc(person.name ?? person.folder)
@@ -303,6 +311,36 @@ function librarySections(data: ReportData): string[] {
     );
   }
   return out;
+}
+
+/** The people as cards (a representative face and four more), largest first. */
+function peopleGrid(
+  data: ReportData,
+  people: ReturnType<typeof groupFaces>["people"],
+  mixOf: Map<string, { mixed: [string, number][] }>,
+): string[] {
+  const lines: string[] = [];
+  lines.push(`<section id="people"><h2>People</h2><div class="grid">`);
+  for (const c of people) {
+    const list = c.faces;
+    const mix = mixOf.get(c.folder);
+    lines.push(
+      `<div class="card person" data-folder="${esc(c.folder)}" data-count="${list.length}">`,
+      `<h3><a href="#${esc(c.folder)}">${
+        esc(c.folder)
+      }</a> · <span class="count">${list.length}</span> faces</h3>`,
+      list.length ? `<span class="rep">${img(list[0], 112, false)}</span>` : "",
+      `<div class="samples">${list.slice(1, 5).map((f) => img(f, 56, false)).join("")}</div>`,
+      mix
+        ? `<div class="mix">mixes ${mix.mixed.map(([l, n]) => `${esc(l)} ×${n}`).join(", ")}</div>`
+        : data.metrics
+        ? `<div class="truth">${truthOf(list)}</div>`
+        : "",
+      `</div>`,
+    );
+  }
+  lines.push(`</div></section>`);
+  return lines;
 }
 
 /**
@@ -340,6 +378,8 @@ export function renderReport(data: ReportData): string {
       data.detection?.whole ? ` · ${data.detection.whole} pictures taken whole as a face` : ""
     }</div></header>`,
   );
+  // the people first: the first screen shows faces
+  out.push(...peopleGrid(data, people, mixOf));
   out.push(...librarySections(data));
   if (data.metrics && errors) {
     const m = data.metrics, f = (x: number) => x.toFixed(4);
@@ -383,26 +423,7 @@ export function renderReport(data: ReportData): string {
       `</section>`,
     );
   }
-  out.push(`<section id="people"><h2>People</h2><div class="grid">`);
-  for (const c of people) {
-    const list = c.faces;
-    const mix = mixOf.get(c.folder);
-    out.push(
-      `<div class="card person" data-folder="${esc(c.folder)}" data-count="${list.length}">`,
-      `<h3><a href="#${esc(c.folder)}">${
-        esc(c.folder)
-      }</a> · <span class="count">${list.length}</span> faces</h3>`,
-      list.length ? `<span class="rep">${img(list[0], 112, false)}</span>` : "",
-      `<div class="samples">${list.slice(1, 5).map((f) => img(f, 56, false)).join("")}</div>`,
-      mix
-        ? `<div class="mix">mixes ${mix.mixed.map(([l, n]) => `${esc(l)} ×${n}`).join(", ")}</div>`
-        : data.metrics
-        ? `<div class="truth">${truthOf(list)}</div>`
-        : "",
-      `</div>`,
-    );
-  }
-  out.push(`</div></section>`);
+
   for (const c of people) {
     const list = c.faces;
     const photos = new Set(list.map((f) => f.file)).size;

@@ -10,8 +10,9 @@
 
 import { InputError, LibraryBusyError } from "../errors.ts";
 import { loadSharp } from "../image/decode.ts";
-import type { FaceView, Library, PersonView } from "../library/library.ts";
+import type { FaceView, Library, PersonView, RunSummary } from "../library/library.ts";
 import { REVIEW_PAGE } from "./page.ts";
+import { DEFAULT_MIN_QUALITY } from "../library/settings.ts";
 
 /** Options of {@link startReview}. */
 export interface ReviewOptions {
@@ -23,9 +24,14 @@ export interface ReviewOptions {
   port?: number;
   /** The token (tests); a random one by default. */
   token?: string;
-  /** The input folder (photos are read from it by their stored paths). */
-  input: string;
-  /** Applies the decisions: re-clusters and updates the output folders. */
+  /** The input folder (photos are read from it by their stored paths). @default the library's */
+  input?: string;
+  /** The model cache, for the re-cluster's new photos. @default modelCacheDir() */
+  cacheDir?: string;
+  /**
+   * Applies the decisions: re-clusters and updates the output folder, and says what changed.
+   * @default the library's own re-cluster ({@link Library.recluster}: its settings, its folders)
+   */
   recluster?: () => Promise<string>;
 }
 
@@ -119,6 +125,7 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
     snapshot ??= (async () => {
       const faces = await lib.faces();
       const persons = await lib.store.persons();
+      const settings = await lib.settings();
       return {
         faces,
         byId: new Map(faces.map((f) => [f.id, f])),
@@ -126,9 +133,9 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
         centroids: new Map(
           persons.filter((p) => p.centroid).map((p) => [p.id, p.centroid!]),
         ),
-        gate: Number(await lib.store.setting("min_quality") ?? "0.5"),
-        dims: Number(await lib.store.setting("model_dims") ?? "0"),
-        minSim: JSON.parse(await lib.store.setting("last_run") ?? "{}").settings?.minSim ?? 0,
+        gate: settings?.minQuality ?? DEFAULT_MIN_QUALITY,
+        dims: settings?.model.dims ?? 0,
+        minSim: settings?.minSim ?? 0,
       };
     })();
     return snapshot;
@@ -269,7 +276,8 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
     if (!f) return problem(404, `no face ${faceId} in this library`);
     let bytes = thumbs.get(f.file);
     if (!bytes) {
-      const data = await Deno.readFile(`${options.input}/${f.file}`).catch(() => null);
+      const input = options.input ?? (await lib.settings())?.input;
+      const data = await Deno.readFile(`${input}/${f.file}`).catch(() => null);
       if (!data) return problem(404, `the photo of face ${faceId} is not in the input any more`);
       const sharp = await loadSharp();
       bytes = sharp
@@ -385,8 +393,10 @@ async function decide(
       };
     }
     case "recluster": {
-      if (!options.recluster) throw new InputError("recluster", "not available here");
-      return { ok: true, decision: null, summary: await options.recluster() };
+      const summary = options.recluster
+        ? await options.recluster()
+        : reclusterText(await lib.recluster({ cacheDir: options.cacheDir }));
+      return { ok: true, decision: null, summary };
     }
     default:
       throw new InputError("action", `unknown action ${JSON.stringify(body.action)}`);
@@ -414,4 +424,9 @@ async function boundedText(req: Request, max: number): Promise<string | null> {
     at += p.length;
   }
   return new TextDecoder().decode(all);
+}
+
+/** What a re-cluster changed, in a line. */
+function reclusterText(r: RunSummary): string {
+  return `re-clustered: ${r.update.people.people} people (${r.changes.new_people.length} new), ${r.changes.faces_moved} faces changed person; ${r.folders.written} files written, ${r.folders.moved} moved, ${r.folders.removed} removed`;
 }
