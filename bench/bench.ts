@@ -134,6 +134,7 @@ async function main() {
           "lfw_min10",
         ],
         ["bench/library.ts", "lfw_min10"],
+        ["bench/decisions.ts", "--steps", "5000"],
       ],
       gpu: [["bench/gpu_profile.ts"], ["bench/gpu_embed.ts"]],
     };

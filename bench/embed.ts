@@ -14,7 +14,8 @@
 import { parseArgs } from "node:util";
 import * as ortNode from "onnxruntime-node";
 import { embedFaces } from "../lib/api.ts";
-import { FaceEmbedder, modelGraph } from "../lib/embed/embedder.ts";
+import { FaceEmbedder } from "../lib/embed/embedder.ts";
+import { modelGraph } from "../lib/embed/model_graph.ts";
 import { MODELS } from "../lib/embed/models.ts";
 import type { RgbImage } from "../lib/image/types.ts";
 import { WebWorker } from "../lib/web_worker.ts";

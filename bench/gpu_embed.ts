@@ -30,7 +30,7 @@ import { GpuEmbedder } from "../lib/embed/gpu_embedder.ts";
 import { isModelAvailable, MODELS } from "../lib/embed/models.ts";
 import { modelCacheDir } from "../lib/embed/download.ts";
 import { loadOnnxModel, nativeInferenceAvailable } from "../lib/embed/onnx_runtime.ts";
-import { modelGraph } from "../lib/embed/embedder.ts";
+import { modelGraph } from "../lib/embed/model_graph.ts";
 import { acquireGpu } from "../lib/gpu/device.ts";
 import type { RgbImage } from "../lib/image/types.ts";
 import { alignFace } from "../lib/align/align.ts";

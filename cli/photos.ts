@@ -14,7 +14,7 @@ import { chooseInferenceDevice } from "../lib/embed/onnx_runtime.ts";
 import { InputError } from "../lib/errors.ts";
 import { createKnnBackend, type KnnDevice, LazyKnn } from "../lib/knn/select.ts";
 import type { RunOptions, RunSummary } from "../lib/library/library.ts";
-import { openAtOutput } from "../lib/library/open.ts";
+import { checkInputFolder, openAtOutput } from "../lib/library/open.ts";
 import type { PlaceMode } from "../lib/library/settings.ts";
 import { Progress } from "../lib/progress/progress.ts";
 import {
@@ -85,12 +85,7 @@ async function photoOptions(args: string[]): Promise<PhotoOptions | null> {
   });
   if (positionals.length !== 1) return null;
   const input = positionals[0].replace(/\/+$/, "") || "/";
-  try {
-    if (!(await Deno.stat(input)).isDirectory) throw new InputError(input, "not a folder");
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(input, `cannot read: ${(e as Error).message}`);
-  }
+  await checkInputFolder(input);
   const model = values.model;
   return {
     input,

@@ -17,7 +17,7 @@ import { chipSourceMap } from "../align/align.ts";
 import type { Point } from "../align/similarity.ts";
 import { fivePoints } from "../align/templates.ts";
 import { toFloat16 } from "../onnx/fp16.ts";
-import { modelGraph } from "./embedder.ts";
+import { modelGraph } from "./model_graph.ts";
 import type { EmbeddingModel } from "./models.ts";
 import { createWebGpuSession, ortWebGpu } from "./onnx_runtime.ts";
 

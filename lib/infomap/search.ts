@@ -111,6 +111,8 @@ function coreLoop(
   loopLimit: number,
   rng: Prng,
 ): number {
+  // the Infomap core loop, over 80 lines on purpose: the hot loop moves nodes between
+  // modules with the map equation's deltas kept in typed arrays; split into calls it is slower
   const n = g.n;
   const { flow, enter, exit, outStart, outTarget, outFlow, inStart, inSource, inFlow } = g;
   const mFlow = new Float64Array(n), mEnter = new Float64Array(n), mExit = new Float64Array(n);

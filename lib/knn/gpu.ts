@@ -112,6 +112,8 @@ export class GpuKnn implements KnnBackend {
    * @throws {GpuError} When the device is lost or runs out of memory.
    */
   async search(vectors: Matrix, k: number, options: KnnSearchOptions = {}): Promise<KnnGraph> {
+    // one method over 80 lines on purpose: the GPU buffers, bind groups and the tiled
+    // dispatch loop live and die together; each step is commented where it happens
     const { device } = this.#ctx;
     if (this.#lost) throw new GpuError(this.#lost);
     const { rows: n, cols: d, data } = vectors;

@@ -74,22 +74,7 @@ export function constrainedInfomap(
   seed = 123,
   mustLink: MustLink = "tie",
 ): ConstrainedModules {
-  // nodes: one per pinned group ("contract"), or one per row
-  const nodeOf = new Int32Array(n);
-  const groupNode = new Map<number, number>();
-  const nodes: NodeInfo[] = [];
-  for (let r = 0; r < n; r++) {
-    const g = c.group[r];
-    let id = g >= 0 && mustLink === "contract" ? groupNode.get(g) : undefined;
-    if (id === undefined) {
-      id = nodes.length;
-      nodes.push({ group: g, photos: new Set(), cannot: new Set() });
-      if (g >= 0 && !groupNode.has(g)) groupNode.set(g, id);
-    }
-    nodeOf[r] = id;
-    nodes[id].photos.add(c.photo[r]);
-    for (const x of c.cannot.get(r) ?? []) nodes[id].cannot.add(x);
-  }
+  const { nodeOf, nodes } = buildNodes(n, c, mustLink);
   const conflict = (a: NodeInfo, b: NodeInfo): boolean => {
     if (a.group >= 0 && a.group === b.group) return false; // the user put them together
     if (a.group >= 0 && b.group >= 0) return true;
@@ -146,6 +131,23 @@ export function constrainedInfomap(
     for (const id of ids) nodeModule[id] = best;
   }
   // split modules that still join two sides of a cannot-link
+  const split = splitConflicting(nodeModule, count, nodes, { src, tgt, w }, conflict);
+  count = split.count;
+  const splits = split.splits;
+  const module = new Int32Array(n);
+  for (let r = 0; r < n; r++) module[r] = nodeModule[nodeOf[r]];
+  return { module, count, splits, dropped };
+}
+
+/** Splits the modules that still join two sides of a cannot-link (in place). */
+function splitConflicting(
+  nodeModule: Int32Array,
+  count: number,
+  nodes: NodeInfo[],
+  e: { src: number[]; tgt: number[]; w: number[] },
+  conflict: (a: NodeInfo, b: NodeInfo) => boolean,
+): { count: number; splits: number } {
+  const { src, tgt, w } = e;
   const adj = new Map<number, Map<number, number>>();
   for (let e = 0; e < src.length; e++) {
     for (const [x, y] of [[src[e], tgt[e]], [tgt[e], src[e]]]) {
@@ -171,9 +173,31 @@ export function constrainedInfomap(
       if (p > 0) count++;
     });
   }
-  const module = new Int32Array(n);
-  for (let r = 0; r < n; r++) module[r] = nodeModule[nodeOf[r]];
-  return { module, count, splits, dropped };
+  return { count, splits };
+}
+
+/** The graph's nodes: one per pinned group ("contract"), or one per row. */
+function buildNodes(
+  n: number,
+  c: RowConstraints,
+  mustLink: MustLink,
+): { nodeOf: Int32Array; nodes: NodeInfo[] } {
+  const nodeOf = new Int32Array(n);
+  const groupNode = new Map<number, number>();
+  const nodes: NodeInfo[] = [];
+  for (let r = 0; r < n; r++) {
+    const g = c.group[r];
+    let id = g >= 0 && mustLink === "contract" ? groupNode.get(g) : undefined;
+    if (id === undefined) {
+      id = nodes.length;
+      nodes.push({ group: g, photos: new Set(), cannot: new Set() });
+      if (g >= 0 && !groupNode.has(g)) groupNode.set(g, id);
+    }
+    nodeOf[r] = id;
+    nodes[id].photos.add(c.photo[r]);
+    for (const x of c.cannot.get(r) ?? []) nodes[id].cannot.add(x);
+  }
+  return { nodeOf, nodes };
 }
 
 /** Does a module join two sides of a cannot-link? */

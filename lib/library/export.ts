@@ -14,7 +14,7 @@ import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
 import { InputError } from "../errors.ts";
 import { manifestFace, NOT_FACES, type ReportData } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
-import type { FaceView, LibraryReader, PersonView } from "./views.ts";
+import { accountingOf, type FaceView, type LibraryReader, type PersonView } from "./views.ts";
 import { DEFAULT_MIN_QUALITY, type LibrarySettings, type PlaceMode } from "./settings.ts";
 import type { OutputFile, StoredPhoto } from "./store.ts";
 
@@ -139,11 +139,70 @@ export async function exportLibrary(
   const faces = await lib.faces();
   const people = await lib.people(faces);
   const settings = await lib.settings();
-  const minQuality = settings?.minQuality ?? DEFAULT_MIN_QUALITY;
-  const folderOf = folders(faces, people, minQuality);
+  const photos = await lib.photos();
+  const folderOf = folders(faces, people, settings?.minQuality ?? DEFAULT_MIN_QUALITY);
+  const wants = wantedFiles(faces, photos, folderOf);
+  const summary = newSummary(out, people.length, folderOf, photos, faces);
+  const owned = new Map((await store.outputs(out)).map((o) => [o.path, o]));
+  const ctx: Placing = {
+    lib,
+    input,
+    out,
+    options,
+    owned,
+    summary,
+    forget: [],
+    written: [],
+    emptied: new Set(),
+    ours: (path) => {
+      const o = owned.get(path), info = lstat(`${out}/${path}`);
+      return !!o && !!info && info.size === o.size && (info.mtime?.getTime() ?? 0) === o.mtime;
+    },
+  };
+  await placeFiles(ctx, wants);
+  await store.putOutputs(out, ctx.written, ctx.forget);
+  options.onProgress?.(
+    "files",
+    wants.size,
+    wants.size,
+    `${summary.written} written, ${summary.moved} moved, ${summary.removed} removed`,
+  );
+  const reportFiles = await writeManifestAndReport(
+    lib,
+    settings,
+    out,
+    { faces, people, photos, summary, folderOf },
+    options,
+  );
+  // report files of ours no longer made (a person's contact sheet in a folder now gone)
+  const stale: string[] = [];
+  for (const [path] of owned) {
+    if (!isReport(path) || reportFiles.has(path) || !ctx.ours(path)) continue;
+    await Deno.remove(`${out}/${path}`).catch(() => {});
+    stale.push(path);
+    ctx.emptied.add(path.slice(0, path.indexOf("/")));
+  }
+  await store.putOutputs(out, [...reportFiles].map((p) => record(out, p)), stale);
+  // folders left empty by removals (never one holding a file of the user's)
+  for (const dir of ctx.emptied) {
+    await Deno.remove(`${out}/${dir}/faces`).catch(() => {});
+    await Deno.remove(`${out}/${dir}`).catch(() => {});
+  }
+  await store.setSetting(mark, "closed");
+  return summary;
+}
+
+/** Files of the report and manifest: at the top, or a person's contact sheet. */
+const isReport = (p: string): boolean => !p.includes("/") || p.endsWith("/contact_sheet.png");
+
+/** What the folder should hold: each face's photo (and its copies) and crop, by path. */
+function wantedFiles(
+  faces: FaceView[],
+  photos: StoredPhoto[],
+  folderOf: Map<number, string>,
+): Map<string, Want> {
   const wants = new Map<string, Want>();
   const copies = new Map<number, string[]>(); // photo id → the paths of its copies
-  const photos = await lib.photos();
   for (const p of photos) {
     if (p.duplicateOf !== null) {
       copies.set(p.duplicateOf, [...(copies.get(p.duplicateOf) ?? []), p.path]);
@@ -156,57 +215,86 @@ export async function exportLibrary(
     }
     wants.set(`${folder}/faces/face_${String(f.id).padStart(6, "0")}.png`, { face: f.id });
   }
-  const summary: ExportSummary = {
+  return wants;
+}
+
+/** The summary before any file is placed: the counts and the accounting. */
+function newSummary(
+  out: string,
+  people: number,
+  folderOf: Map<number, string>,
+  photos: StoredPhoto[],
+  faces: FaceView[],
+): ExportSummary {
+  const status = (k: StoredPhoto["status"]) => photos.filter((p) => p.status === k);
+  return {
     out,
     report: `${out}/report.html`,
-    people: people.length,
+    people,
     unclustered: [...folderOf.values()].filter((v) => v === "unclustered").length,
     notFaces: [...folderOf.values()].filter((v) => v === NOT_FACES).length,
     written: 0,
     moved: 0,
     removed: 0,
     userFiles: [],
-    accounting: {
-      withFaces: photos.filter((p) => p.status === "faces").length,
-      withoutFaces: photos.filter((p) => p.status === "no_face").length,
-      failed: photos.filter((p) => p.status === "failed").length,
-    },
-    failed: photos.filter((p) => p.status === "failed")
-      .map((p) => ({ file: p.path, error: p.error ?? "" })),
+    accounting: accountingOf(photos),
+    failed: status("failed").map((p) => ({ file: p.path, error: p.error ?? "" })),
     faces: { all: faces.length, whole: faces.filter((f) => f.source === "whole").length },
   };
-  const owned = new Map((await store.outputs(out)).map((o) => [o.path, o]));
-  const forget: string[] = [];
-  const ours = (path: string): boolean => {
-    const o = owned.get(path), info = lstat(`${out}/${path}`);
-    return !!o && !!info && info.size === o.size && (info.mtime?.getTime() ?? 0) === o.mtime;
-  };
-  // files of ours no longer wanted where they are: by what they hold, to move or remove
+}
+
+/** The state of one export while it places files. */
+interface Placing {
+  lib: LibraryReader;
+  input: string;
+  out: string;
+  options: ExportOptions;
+  /** Files the library wrote here before, by path. */
+  owned: Map<string, OutputFile>;
+  summary: ExportSummary;
+  /** Paths no longer ours (removed, moved away, or the user's now). */
+  forget: string[];
+  /** Files written or adopted now. */
+  written: OutputFile[];
+  /** Person folders that may be left empty. */
+  emptied: Set<string>;
+  /** A file of ours, unchanged since written. */
+  ours: (path: string) => boolean;
+}
+
+/**
+ * Files of ours no longer wanted where they are, by what they hold (`p:PATH`, `f:ID`), to
+ * move or remove; files changed since written are the user's from now on.
+ */
+function spareFiles(ctx: Placing, wants: Map<string, Want>): Map<string, string[]> {
   const spare = new Map<string, string[]>();
-  const keyOf = (w: Want) => (w.photo !== undefined ? `p:${w.photo}` : `f:${w.face}`);
-  const isReport = (p: string) => !p.includes("/") || p.endsWith("/contact_sheet.png");
-  for (const [path] of owned) {
+  for (const [path] of ctx.owned) {
     if (wants.has(path) || isReport(path)) continue;
-    if (!(ours(path))) {
-      forget.push(path);
-      if (lstat(`${out}/${path}`)) summary.userFiles.push(path);
+    if (!ctx.ours(path)) {
+      ctx.forget.push(path);
+      if (lstat(`${ctx.out}/${path}`)) ctx.summary.userFiles.push(path);
       continue;
     }
     const m = /^(.*)\/faces\/face_0*(\d+)\.png$/.exec(path);
     const key = m ? `f:${m[2]}` : `p:${path.slice(path.indexOf("/") + 1).replaceAll("__", "/")}`;
     spare.set(key, [...(spare.get(key) ?? []), path]);
   }
-  const written: OutputFile[] = [];
-  const emptied = new Set<string>(); // person folders that may be left empty
+  return spare;
+}
+
+/** Every wanted file placed: kept, adopted, moved from where it was, or written; spares go. */
+async function placeFiles(ctx: Placing, wants: Map<string, Want>): Promise<void> {
+  const { out, summary } = ctx;
+  const spare = spareFiles(ctx, wants);
   const made = new Set<string>();
   let done = 0;
   for (const [path, want] of wants) {
-    options.onProgress?.("files", done++, wants.size);
+    ctx.options.onProgress?.("files", done++, wants.size);
     const info = lstat(`${out}/${path}`);
-    if (info && owned.has(path)) {
-      if (ours(path)) continue;
+    if (info && ctx.owned.has(path)) {
+      if (ctx.ours(path)) continue;
       summary.userFiles.push(path); // changed since we wrote it: the user's now
-      forget.push(path);
+      ctx.forget.push(path);
       continue;
     }
     const dir = `${out}/${path.slice(0, path.lastIndexOf("/"))}`;
@@ -214,83 +302,50 @@ export async function exportLibrary(
       Deno.mkdirSync(dir, { recursive: true });
       made.add(dir);
     }
-    const chip = want.face !== undefined ? await store.chip(want.face) : null;
+    const chip = want.face !== undefined ? await ctx.lib.store.chip(want.face) : null;
     if (info) {
       // not recorded: written by a run stopped before it recorded it, if it is the same file
-      const size = chip ? chip.length : (await Deno.stat(`${input}/${want.photo}`)).size;
-      if (info.size === size || (options.link === "symbolic" && info.isSymlink)) {
-        written.push(record(out, path));
+      const size = chip ? chip.length : (await Deno.stat(`${ctx.input}/${want.photo}`)).size;
+      if (info.size === size || (ctx.options.link === "symbolic" && info.isSymlink)) {
+        ctx.written.push(record(out, path));
       } else summary.userFiles.push(path);
       continue;
     }
-    const from = spare.get(keyOf(want))?.pop();
+    const key = want.photo !== undefined ? `p:${want.photo}` : `f:${want.face}`;
+    const from = spare.get(key)?.pop();
     if (from) {
       Deno.renameSync(`${out}/${from}`, `${out}/${path}`);
-      forget.push(from);
-      emptied.add(from.slice(0, from.indexOf("/")));
+      ctx.forget.push(from);
+      ctx.emptied.add(from.slice(0, from.indexOf("/")));
       summary.moved++;
-    } else if (want.face !== undefined) {
-      if (!chip) continue;
-      placeSync(`${out}/${path}`, (tmp) => Deno.writeFileSync(tmp, chip));
-      summary.written++;
-    } else {
-      const src = `${input}/${want.photo}`, link = options.link ?? "copy";
-      placeSync(`${out}/${path}`, (tmp) => {
-        if (link === "hard") Deno.linkSync(src, tmp);
-        else if (link === "symbolic") Deno.symlinkSync(Deno.realPathSync(src), tmp);
-        else Deno.copyFileSync(src, tmp);
-      });
-      summary.written++;
-    }
-    written.push(record(out, path));
+    } else if (!writeWanted(ctx, path, want, chip)) continue;
+    ctx.written.push(record(out, path));
   }
   for (const paths of spare.values()) {
     for (const p of paths) {
       await Deno.remove(`${out}/${p}`).catch(() => {});
-      forget.push(p);
+      ctx.forget.push(p);
       summary.removed++;
-      emptied.add(p.slice(0, p.indexOf("/")));
+      ctx.emptied.add(p.slice(0, p.indexOf("/")));
     }
   }
-  await store.putOutputs(out, written, forget);
-  options.onProgress?.(
-    "files",
-    wants.size,
-    wants.size,
-    `${summary.written} written, ${summary.moved} moved, ${summary.removed} removed`,
-  );
-  const reportFiles = await writeManifestAndReport(
-    lib,
-    settings,
-    out,
-    faces,
-    people,
-    photos,
-    summary,
-    folderOf,
-    options,
-  );
-  // report files of ours no longer made (a person's contact sheet in a folder now gone)
-  const stale: string[] = [];
-  for (const [path] of owned) {
-    if (!isReport(path) || reportFiles.has(path) || !(ours(path))) continue;
-    await Deno.remove(`${out}/${path}`).catch(() => {});
-    stale.push(path);
-    emptied.add(path.slice(0, path.indexOf("/")));
-  }
-  await store.putOutputs(
-    out,
-    [...reportFiles].map((p) => record(out, p)),
-    stale,
-  );
-  // folders left empty by removals (never one holding a file of the user's)
-  for (const dir of emptied) {
-    await Deno.remove(`${out}/${dir}/faces`).catch(() => {});
-    await Deno.remove(`${out}/${dir}`).catch(() => {});
-  }
-  await store.setSetting(mark, "closed");
+}
 
-  return summary;
+/** Writes a wanted file anew: a crop from its chip, or a photo by the link mode. */
+function writeWanted(ctx: Placing, path: string, want: Want, chip: Uint8Array | null): boolean {
+  if (want.face !== undefined) {
+    if (!chip) return false;
+    placeSync(`${ctx.out}/${path}`, (tmp) => Deno.writeFileSync(tmp, chip));
+  } else {
+    const src = `${ctx.input}/${want.photo}`, link = ctx.options.link ?? "copy";
+    placeSync(`${ctx.out}/${path}`, (tmp) => {
+      if (link === "hard") Deno.linkSync(src, tmp);
+      else if (link === "symbolic") Deno.symlinkSync(Deno.realPathSync(src), tmp);
+      else Deno.copyFileSync(src, tmp);
+    });
+  }
+  ctx.summary.written++;
+  return true;
 }
 
 /** A temporary file made by {@link temporaryPath}: `.NAME.PID.tmp`. */
@@ -333,27 +388,9 @@ function placeSync(dst: string, write: (tmp: string) => void): void {
   }
 }
 
-/**
- * `clusters.json`, `embeddings.npy` and the report (contact sheets, overview, page); the
- * report only when what it shows changed.
- *
- * @returns The files of the report and manifest, relative to `out`.
- */
-async function writeManifestAndReport(
-  lib: LibraryReader,
-  settings: LibrarySettings | null,
-  out: string,
-  faces: FaceView[],
-  people: PersonView[],
-  photos: StoredPhoto[],
-  summary: ExportSummary,
-  folderOf: Map<number, string>,
-  options: ExportOptions,
-): Promise<Set<string>> {
-  const store = lib.store;
+/** The manifest's faces (cluster numbers: people by size, then each face alone) and clusters. */
+function rowsOf(people: PersonView[], faces: FaceView[], folderOf: Map<number, string>) {
   const rank = new Map(people.map((p, i) => [p.id, i]));
-  const evaluation = await lib.evaluation(faces);
-  const dims = settings?.model.dims ?? 0;
   let alone = people.length;
   const faceRows = faces.map((f) => ({
     ...manifestFace(f),
@@ -396,6 +433,27 @@ async function writeManifestAndReport(
       });
     }
   }
+  return { faceRows, clusters };
+}
+
+/** `clusters.json`'s contents: every face, the clusters, the people, the accounting. */
+async function buildManifest(
+  lib: LibraryReader,
+  settings: LibrarySettings | null,
+  run: {
+    faces: FaceView[];
+    people: PersonView[];
+    photos: StoredPhoto[];
+    summary: ExportSummary;
+    folderOf: Map<number, string>;
+  },
+  options: ExportOptions,
+): Promise<Record<string, unknown> & { faces: { folder: string }[] }> {
+  const store = lib.store;
+  const { faces, people, photos, summary, folderOf } = run;
+  const evaluation = await lib.evaluation(faces);
+  const dims = settings?.model.dims ?? 0;
+  const { faceRows, clusters } = rowsOf(people, faces, folderOf);
   const { accounting, failed } = summary;
   const lastRun = JSON.parse(await store.setting("last_run") ?? "{}");
   const manifest = {
@@ -451,6 +509,30 @@ async function writeManifestAndReport(
     embeddings: { file: "embeddings.npy", rows: "faces[] order" },
     ...options.extra,
   };
+  return manifest;
+}
+
+/**
+ * `clusters.json`, `embeddings.npy` and the report (contact sheets, overview, page); the
+ * report only when what it shows changed.
+ *
+ * @returns The files of the report and manifest, relative to `out`.
+ */
+async function writeManifestAndReport(
+  lib: LibraryReader,
+  settings: LibrarySettings | null,
+  out: string,
+  run: {
+    faces: FaceView[];
+    people: PersonView[];
+    photos: StoredPhoto[];
+    summary: ExportSummary;
+    folderOf: Map<number, string>;
+  },
+  options: ExportOptions,
+): Promise<Set<string>> {
+  const store = lib.store, faces = run.faces, dims = settings?.model.dims ?? 0;
+  const manifest = await buildManifest(lib, settings, run, options);
   const files = new Set(["clusters.json", "embeddings.npy", "report.html"]);
   const volatile = {
     ...manifest,

@@ -178,11 +178,30 @@ export async function ingest(
       todo.push({ image, sha });
     }
   }
-  // photos gone; one that still has a copy moves to it (its faces and their people stay)
+  summary.removed = await forgetGone(store, all, changes.gone, goneIds, goneBySha);
+  await storeUnreadable(store, unreadable, summary);
+  if (todo.length > 0) await findFaces(store, todo, engine, options, summary);
+  await storeCopies(store, copies, summary);
+  return summary;
+}
+
+/**
+ * Forgets the photos that are gone; one that still has a copy moves to it (its faces and
+ * their people stay).
+ *
+ * @returns How many were gone.
+ */
+async function forgetGone(
+  store: LibraryStore,
+  all: StoredPhoto[],
+  goneNow: StoredPhoto[],
+  goneIds: Set<number>,
+  goneBySha: Map<string, StoredPhoto>,
+): Promise<number> {
   const remaining = all.filter((p) => p.duplicateOf !== null && !goneIds.has(p.id));
   const promoted = new Set<number>();
   const gone = [...goneBySha.values()].concat(
-    changes.gone.filter((p) => goneBySha.get(p.sha256) !== p),
+    goneNow.filter((p) => goneBySha.get(p.sha256) !== p),
   );
   for (const p of gone) {
     const copy = p.duplicateOf === null
@@ -194,27 +213,31 @@ export async function ingest(
       await store.movePhoto(p.id, copy.path, copy.size, copy.mtime);
     } else await store.removePhotos([p.id]);
   }
-  summary.removed = gone.length;
-  if (unreadable.length > 0) {
-    await store.putPhotos(unreadable.map(({ image, error }) => ({
-      photo: {
-        path: image.relative,
-        size: image.size,
-        mtime: image.mtime,
-        sha256: "",
-        width: 0,
-        height: 0,
-        status: "failed" as const,
-        error,
-        duplicateOf: null,
-      },
-      faces: [],
-    })));
-    summary.failed.push(...unreadable.map(({ image, error }) => ({ file: image.relative, error })));
-  }
-  if (todo.length > 0) await findFaces(store, todo, engine, options, summary);
-  await storeCopies(store, copies, summary);
-  return summary;
+  return gone.length;
+}
+
+/** Photos that could not be read, stored as failed so that every photo is accounted for. */
+async function storeUnreadable(
+  store: LibraryStore,
+  unreadable: { image: ScannedImage; error: string }[],
+  summary: IngestSummary,
+): Promise<void> {
+  if (unreadable.length === 0) return;
+  await store.putPhotos(unreadable.map(({ image, error }) => ({
+    photo: {
+      path: image.relative,
+      size: image.size,
+      mtime: image.mtime,
+      sha256: "",
+      width: 0,
+      height: 0,
+      status: "failed" as const,
+      error,
+      duplicateOf: null,
+    },
+    faces: [],
+  })));
+  summary.failed.push(...unreadable.map(({ image, error }) => ({ file: image.relative, error })));
 }
 
 /** Copies stored as duplicates of the photo with their bytes (found now or before). */

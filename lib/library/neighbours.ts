@@ -118,37 +118,80 @@ export async function updateNeighbours(
   // few lists kept: one exact search over everything
   if (lists.size < n / 2) {
     const backend = knn ?? new CpuKnn();
-    const g = await backend.search({ rows: n, cols: dims, data: vectors }, kk);
-    const out: NeighbourList[] = [];
-    for (let r = 0; r < n; r++) {
-      const t = new TopList(kk);
-      for (let j = 0; j < kk; j++) {
-        const c = g.indices[r * kk + j];
-        if (c >= 0) {
-          t.ids.push(ids[c]);
-          t.sims.push(g.similarities[r * kk + j]);
-        }
-      }
-      out.push(t.toList(ids[r]));
-    }
+    const out = await fullSearch(backend, ids, vectors, dims, kk);
     await store.putNeighbours(out, remove);
     await store.setSetting("knn_k", String(k));
+    const seconds = (performance.now() - t0) / 1000;
     return {
-      summary: {
-        faces: n,
-        searched: n,
-        full: true,
-        backend: backend.name,
-        seconds: (performance.now() - t0) / 1000,
-      },
+      summary: { faces: n, searched: n, full: true, backend: backend.name, seconds },
       lists: out,
     };
   }
   // new faces against all (their products also update the kept lists); stale lists anew
+  const queries = [...fresh, ...stale];
+  const { tops, changed } = searchNew(ids, vectors, dims, kk, fresh, queries, lists);
+  queries.forEach((r, i) => {
+    lists.set(r, tops[i]);
+    changed.add(r);
+  });
+  await store.putNeighbours([...changed].map((r) => lists.get(r)!.toList(ids[r])), remove);
+  await store.setSetting("knn_k", String(k));
+  return {
+    summary: {
+      faces: n,
+      searched: fresh.length + stale.size,
+      full: false,
+      backend: "incremental (wasm simd)",
+      seconds: (performance.now() - t0) / 1000,
+    },
+    lists: [...lists].map(([r, t]) => t.toList(ids[r])),
+  };
+}
+
+/** One exact search of every face against all, as stored lists. */
+async function fullSearch(
+  backend: KnnBackend,
+  ids: number[],
+  vectors: Float32Array,
+  dims: number,
+  kk: number,
+): Promise<NeighbourList[]> {
+  const n = ids.length;
+  const g = await backend.search({ rows: n, cols: dims, data: vectors }, kk);
+  const out: NeighbourList[] = [];
+  for (let r = 0; r < n; r++) {
+    const t = new TopList(kk);
+    for (let j = 0; j < kk; j++) {
+      const c = g.indices[r * kk + j];
+      if (c >= 0) {
+        t.ids.push(ids[c]);
+        t.sims.push(g.similarities[r * kk + j]);
+      }
+    }
+    out.push(t.toList(ids[r]));
+  }
+  return out;
+}
+
+/**
+ * The rows `queries` (new faces, then stale lists) searched against all with the SIMD
+ * kernel; each new face's products are also offered to the kept lists.
+ *
+ * @returns The queries' lists, and the kept rows whose lists changed.
+ */
+function searchNew(
+  ids: number[],
+  vectors: Float32Array,
+  dims: number,
+  kk: number,
+  fresh: number[],
+  queries: number[],
+  lists: Map<number, TopList>,
+): { tops: TopList[]; changed: Set<number> } {
+  const n = ids.length;
   const changed = new Set<number>();
   const isFresh = new Uint8Array(n);
   for (const r of fresh) isFresh[r] = 1;
-  const queries = [...fresh, ...stale];
   const q = new Float32Array(queries.length * dims);
   queries.forEach((r, i) => q.set(vectors.subarray(r * dims, (r + 1) * dims), i * dims));
   const tops = queries.map(() => new TopList(kk));
@@ -171,22 +214,7 @@ export async function updateNeighbours(
       }
     }
   }
-  queries.forEach((r, i) => {
-    lists.set(r, tops[i]);
-    changed.add(r);
-  });
-  await store.putNeighbours([...changed].map((r) => lists.get(r)!.toList(ids[r])), remove);
-  await store.setSetting("knn_k", String(k));
-  return {
-    summary: {
-      faces: n,
-      searched: fresh.length + stale.size,
-      full: false,
-      backend: "incremental (wasm simd)",
-      seconds: (performance.now() - t0) / 1000,
-    },
-    lists: [...lists].map(([r, t]) => t.toList(ids[r])),
-  };
+  return { tops, changed };
 }
 
 /**

@@ -77,6 +77,26 @@ export async function checkOutputFolder(
   return { real: outReal, entries };
 }
 
+/**
+ * Checks that the input is a readable folder.
+ *
+ * @param input The photo folder.
+ * @throws {InputError} When it is not a folder or cannot be read.
+ *
+ * @example
+ * ```ts ignore
+ * await checkInputFolder("photos");
+ * ```
+ */
+export async function checkInputFolder(input: string): Promise<void> {
+  try {
+    if (!(await Deno.stat(input)).isDirectory) throw new InputError(input, "not a folder");
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(input, `cannot read: ${(e as Error).message}`);
+  }
+}
+
 /** Options of {@link openAtOutput}. */
 export interface OpenAtOutputOptions {
   /** The photo folder. */

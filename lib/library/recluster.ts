@@ -116,6 +116,33 @@ export async function recluster(
   const t2 = performance.now();
   const clustering = centroidsAndSimilarities(personOf, chosen, pinnedTo, vectors, o.dims);
   const created = await store.saveClustering(clustering);
+  const { people, added, left, moved } = changesOf(chosen, personOf, created, prev, rowOf);
+  return {
+    faces: n,
+    people,
+    newPersons: created,
+    added,
+    left,
+    moved,
+    splits: res.splits,
+    dropped: res.dropped,
+    neighbours,
+    seconds: {
+      knn: neighbours.seconds,
+      cluster: (t2 - t1) / 1000,
+      store: (performance.now() - t2) / 1000,
+    },
+  };
+}
+
+/** Who joined and left each person now (new persons by their new ids), and how many moved. */
+function changesOf(
+  chosen: StoredFace[],
+  personOf: Int32Array,
+  created: number[],
+  prev: Map<number, number | null>,
+  rowOf: Map<number, number>,
+): { people: number; added: Record<string, number>; left: Record<string, number>; moved: number } {
   const real = (p: number) => (p < 0 ? created[-p - 1] : p);
   const added: Record<string, number> = {}, left: Record<string, number> = {};
   let moved = 0;
@@ -135,22 +162,7 @@ export async function recluster(
       moved++;
     }
   }
-  return {
-    faces: n,
-    people: people.size,
-    newPersons: created,
-    added,
-    left,
-    moved,
-    splits: res.splits,
-    dropped: res.dropped,
-    neighbours,
-    seconds: {
-      knn: neighbours.seconds,
-      cluster: (t2 - t1) / 1000,
-      store: (performance.now() - t2) / 1000,
-    },
-  };
+  return { people: people.size, added, left, moved };
 }
 
 /**

@@ -78,3 +78,26 @@ export interface LibraryReader {
   /** What the library was made with (null before its first run). */
   settings(): Promise<LibrarySettings | null>;
 }
+
+/**
+ * Every photo accounted for: with a face (found or taken whole), without one, failed.
+ *
+ * @param photos The library's photos.
+ * @returns The three counts.
+ *
+ * @example
+ * ```ts ignore
+ * const { withFaces, withoutFaces, failed } = accountingOf(await lib.photos());
+ * ```
+ */
+export function accountingOf(
+  photos: StoredPhoto[],
+): { withFaces: number; withoutFaces: number; failed: number } {
+  let withFaces = 0, withoutFaces = 0, failed = 0;
+  for (const p of photos) {
+    if (p.status === "faces") withFaces++;
+    else if (p.status === "no_face") withoutFaces++;
+    else failed++;
+  }
+  return { withFaces, withoutFaces, failed };
+}

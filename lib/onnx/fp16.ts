@@ -268,6 +268,9 @@ export interface Float16Model {
  * ```
  */
 export function toFloat16(bytes: Uint8Array): Float16Model {
+  // one function over 80 lines on purpose: the passes over one graph (fold constants, fuse
+  // Mul/Add into Conv, convert initializers, insert casts at the edges) share its tables,
+  // and split apart they would pass a dozen maps between them
   const model = decodeFields(bytes);
   const graph = graphOf(model);
   const changes: string[] = [];

@@ -192,6 +192,8 @@ function int64Values(tensor: ProtoField[]): bigint[] | null {
  * ```
  */
 export function prepareModel(bytes: Uint8Array, options: PrepareOptions = {}): PreparedModel {
+  // one function over 80 lines on purpose: the rewrites of one graph (normalisation folded
+  // into the first layer, the batch made dynamic, the input renamed) share its node tables
   const model = decodeFields(bytes);
   const graph = graphOf(model);
   const changes: string[] = [];

@@ -11,7 +11,8 @@
 import type { Point } from "../align/similarity.ts";
 import type { DetectorKind } from "../detect/detector.ts";
 import type { EmbeddingModel } from "../embed/models.ts";
-import { InputError } from "../errors.ts";
+import { accountingOf } from "../library/views.ts";
+import { checkInputFolder } from "../library/open.ts";
 import type { ExportSummary } from "../library/export.ts";
 import { Library, type UpdateOptions, type UpdateSummary } from "../library/library.ts";
 import type { LibrarySettings } from "../library/settings.ts";
@@ -170,12 +171,7 @@ export async function clusterFolder(
   options: ClusterFolderOptions = {},
 ): Promise<FolderClustering> {
   const t0 = performance.now();
-  try {
-    if (!(await Deno.stat(dir)).isDirectory) throw new InputError(dir, "not a folder");
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(dir, `cannot read: ${(e as Error).message}`);
-  }
+  await checkInputFolder(dir);
   const lib = await Library.open(":memory:");
   try {
     const { out, chips, ...update } = options;
@@ -247,11 +243,7 @@ async function describe(
     failed: status("failed").map((p) => ({ file: p.path, error: p.error ?? "" })),
     withoutFaces: status("no_face").map((p) => p.path),
     skipped: summary.skipped,
-    accounting: {
-      withFaces: status("faces").length,
-      withoutFaces: status("no_face").length,
-      failed: status("failed").length,
-    },
+    accounting: accountingOf(photos),
     detection: {
       detector: s.detector.kind,
       refine: s.detector.refine,

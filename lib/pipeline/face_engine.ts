@@ -9,7 +9,8 @@
 import { type DetectorKind, FaceDetector, isYunetAvailable } from "../detect/detector.ts";
 import { YUNET } from "../detect/yunet.ts";
 import { fetchRemoteFile, modelCacheDir } from "../embed/download.ts";
-import { FaceEmbedder, fetchModelFiles } from "../embed/embedder.ts";
+import { FaceEmbedder } from "../embed/embedder.ts";
+import { fetchModelFiles } from "../embed/model_graph.ts";
 import type { EmbeddingModel } from "../embed/models.ts";
 import { type InferenceDevice, nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
 import type { RgbImage } from "../image/types.ts";

@@ -313,6 +313,53 @@ function librarySections(data: ReportData): string[] {
   return out;
 }
 
+/** The evaluation: metrics, the people that mix identities, the identities split. */
+function evaluationSection(
+  data: ReportData,
+  errors: ReturnType<typeof clusteringErrors>,
+): string[] {
+  const m = data.metrics!, f = (x: number) => x.toFixed(4);
+  return [
+    `<section id="evaluation"><h2>Evaluation</h2><table><tr><th></th><th>precision</th><th>recall</th><th>F</th></tr>`,
+    `<tr><td>pairwise</td><td>${f(m.pairwise.precision)}</td><td>${f(m.pairwise.recall)}</td><td>${
+      f(m.pairwise.f)
+    }</td></tr>`,
+    `<tr><td>BCubed</td><td>${f(m.bcubed.precision)}</td><td>${f(m.bcubed.recall)}</td><td>${
+      f(m.bcubed.f)
+    }</td></tr>`,
+    `<tr><td>NMI</td><td colspan="3">${f(m.nmi)}</td></tr>`,
+    data.evaluation
+      ? `<tr><td>coverage</td><td colspan="3">${
+        f(data.evaluation.coverage)
+      } (${data.evaluation.faces} of ${data.evaluation.photos} labeled photos with a clustered face; the others count as singletons)</td></tr>`
+      : "",
+    `</table>`,
+    `<h2>People that mix identities (worst first)</h2>`,
+    errors.merges.length
+      ? `<table class="merges"><tr><th>person</th><th>faces</th><th>wrong</th><th>true identities</th></tr>${
+        errors.merges.map((e) =>
+          `<tr><td><a href="#${esc(e.folder)}">${
+            esc(e.folder)
+          }</a></td><td>${e.size}</td><td>${e.wrong}</td><td>${
+            e.mixed.map(([l, c]) => `${esc(l)} ×${c}`).join(", ")
+          }</td></tr>`
+        ).join("")
+      }</table>`
+      : `<p class="muted">none: every person is one identity</p>`,
+    `<h2>Identities split over several people (worst first)</h2>`,
+    errors.splits.length
+      ? `<table class="splits"><tr><th>identity</th><th>faces</th><th>away from its main person</th><th>found in</th></tr>${
+        errors.splits.map((e) =>
+          `<tr><td>${esc(e.label)}</td><td>${e.size}</td><td>${e.away}</td><td>${
+            e.over.map(([p, c]) => `${esc(p)} ×${c}`).join(", ")
+          }</td></tr>`
+        ).join("")
+      }</table>`
+      : `<p class="muted">none: every identity is in one person</p>`,
+    `</section>`,
+  ];
+}
+
 /** The people as cards (a representative face and four more), largest first. */
 function peopleGrid(
   data: ReportData,
@@ -381,48 +428,7 @@ export function renderReport(data: ReportData): string {
   // the people first: the first screen shows faces
   out.push(...peopleGrid(data, people, mixOf));
   out.push(...librarySections(data));
-  if (data.metrics && errors) {
-    const m = data.metrics, f = (x: number) => x.toFixed(4);
-    out.push(
-      `<section id="evaluation"><h2>Evaluation</h2><table><tr><th></th><th>precision</th><th>recall</th><th>F</th></tr>`,
-      `<tr><td>pairwise</td><td>${f(m.pairwise.precision)}</td><td>${
-        f(m.pairwise.recall)
-      }</td><td>${f(m.pairwise.f)}</td></tr>`,
-      `<tr><td>BCubed</td><td>${f(m.bcubed.precision)}</td><td>${f(m.bcubed.recall)}</td><td>${
-        f(m.bcubed.f)
-      }</td></tr>`,
-      `<tr><td>NMI</td><td colspan="3">${f(m.nmi)}</td></tr>`,
-      data.evaluation
-        ? `<tr><td>coverage</td><td colspan="3">${
-          f(data.evaluation.coverage)
-        } (${data.evaluation.faces} of ${data.evaluation.photos} labeled photos with a clustered face; the others count as singletons)</td></tr>`
-        : "",
-      `</table>`,
-      `<h2>People that mix identities (worst first)</h2>`,
-      errors.merges.length
-        ? `<table class="merges"><tr><th>person</th><th>faces</th><th>wrong</th><th>true identities</th></tr>${
-          errors.merges.map((e) =>
-            `<tr><td><a href="#${esc(e.folder)}">${
-              esc(e.folder)
-            }</a></td><td>${e.size}</td><td>${e.wrong}</td><td>${
-              e.mixed.map(([l, c]) => `${esc(l)} ×${c}`).join(", ")
-            }</td></tr>`
-          ).join("")
-        }</table>`
-        : `<p class="muted">none: every person is one identity</p>`,
-      `<h2>Identities split over several people (worst first)</h2>`,
-      errors.splits.length
-        ? `<table class="splits"><tr><th>identity</th><th>faces</th><th>away from its main person</th><th>found in</th></tr>${
-          errors.splits.map((e) =>
-            `<tr><td>${esc(e.label)}</td><td>${e.size}</td><td>${e.away}</td><td>${
-              e.over.map(([p, c]) => `${esc(p)} ×${c}`).join(", ")
-            }</td></tr>`
-          ).join("")
-        }</table>`
-        : `<p class="muted">none: every identity is in one person</p>`,
-      `</section>`,
-    );
-  }
+  if (data.metrics && errors) out.push(...evaluationSection(data, errors));
 
   for (const c of people) {
     const list = c.faces;

@@ -109,7 +109,7 @@ interface Snapshot {
  * console.log(`open ${server.url}`);
  * ```
  */
-export function startReview(lib: Library, options: ReviewOptions): Promise<ReviewServer> {
+export function startReview(lib: Library, options: ReviewOptions = {}): Promise<ReviewServer> {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!["127.0.0.1", "::1", "localhost"].includes(hostname) && !options.allowRemote) {
     throw new InputError(
@@ -120,183 +120,13 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
   const token = options.token ??
     Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0"))
       .join("");
-  let snapshot: Promise<Snapshot> | null = null;
-  const snap = (): Promise<Snapshot> => {
-    snapshot ??= (async () => {
-      const faces = await lib.faces();
-      const persons = await lib.store.persons();
-      const settings = await lib.settings();
-      return {
-        faces,
-        byId: new Map(faces.map((f) => [f.id, f])),
-        people: await lib.people(faces),
-        centroids: new Map(
-          persons.filter((p) => p.centroid).map((p) => [p.id, p.centroid!]),
-        ),
-        gate: settings?.minQuality ?? DEFAULT_MIN_QUALITY,
-        dims: settings?.model.dims ?? 0,
-        minSim: settings?.minSim ?? 0,
-      };
-    })();
-    return snapshot;
-  };
-  // decisions one at a time, in the order they came
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => {});
-    return run.finally(() => (snapshot = null));
-  };
-  const thumbs = new Map<string, Uint8Array>();
-  let port = 0;
-  const hosts = () =>
-    new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostname}:${port}`]);
-  const origins = () => new Set([...hosts()].map((h) => `http://${h}`));
-
-  const handler = async (req: Request): Promise<Response> => {
-    const url = new URL(req.url);
-    if (!hosts().has(req.headers.get("host") ?? "")) return problem(403, "unknown Host");
-    const origin = req.headers.get("origin");
-    if (origin !== null && !origins().has(origin)) return problem(403, "cross-origin request");
-    const given = req.method === "GET"
-      ? url.searchParams.get("t") ?? ""
-      : req.headers.get("x-facecluster-token") ?? "";
-    if (!sameText(given, token)) {
-      return problem(401, "a token is needed (open the printed address)");
-    }
-    try {
-      if (req.method === "POST") {
-        if (origin === null) return problem(403, "a request that changes things needs its Origin");
-        if (url.pathname !== "/api/decide") return problem(404, "no such action");
-        const text = await boundedText(req, MAX_BODY);
-        if (text === null) return problem(413, `the body is over ${MAX_BODY} bytes`);
-        let body: Record<string, unknown>;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          return problem(400, "the body must be JSON");
-        }
-        if (typeof body !== "object" || body === null) {
-          return problem(400, "the body must be an object");
-        }
-        return json(await serial(() => decide(lib, body, options)));
-      }
-      if (req.method !== "GET") return problem(405, "GET or POST");
-      return await read(url, await snap());
-    } catch (e) {
-      if (e instanceof LibraryBusyError) return problem(409, e.message);
-      if (e instanceof InputError) return problem(400, e.message);
-      return problem(500, (e as Error).message);
-    }
-  };
-
-  const read = async (url: URL, s: Snapshot): Promise<Response> => {
-    const path = url.pathname;
-    const offset = Math.max(0, Number(url.searchParams.get("offset") ?? 0) | 0);
-    const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? PAGE) | 0));
-    if (path === "/") {
-      return new Response(REVIEW_PAGE, {
-        headers: {
-          "content-type": "text/html; charset=utf-8",
-          "cache-control": "no-store",
-          "content-security-policy":
-            "default-src 'self'; img-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-          "referrer-policy": "no-referrer",
-        },
-      });
-    }
-    if (path === "/api/people") {
-      const q = (url.searchParams.get("q") ?? "").trim().toLowerCase();
-      let list = s.people.filter((p) =>
-        !q || (p.name ?? "").toLowerCase().includes(q) || String(p.id) === q
-      );
-      if (url.searchParams.get("order") !== "size") {
-        list = [...list].sort((a, b) => Number(a.name !== null) - Number(b.name !== null));
-      }
-      return json({ total: list.length, people: list.slice(offset, offset + limit) });
-    }
-    let m = /^\/api\/person\/(\d+)$/.exec(path);
-    if (m) {
-      const person = s.people.find((p) => p.id === Number(m![1]));
-      if (!person) return problem(404, `no person ${m[1]} with faces in this library`);
-      const faces = s.faces.filter((f) => f.personId === person.id)
-        .sort((a, b) => a.similarity - b.similarity || a.id - b.id);
-      return json({
-        person,
-        total: faces.length,
-        faces: faces.slice(offset, offset + limit).map(faceJson),
-        suggestions: person.name === null
-          ? suggest(s, await meanOf(faces.map((f) => f.id), s.dims), person.id)
-          : [],
-      });
-    }
-    if (path === "/api/alone" || path === "/api/notfaces") {
-      const alone = path === "/api/alone";
-      const faces = s.faces.filter((f) =>
-        f.personId === null &&
-        (alone ? !f.notFace && f.quality >= s.gate : f.notFace || f.quality < s.gate)
-      );
-      const page = faces.slice(offset, offset + limit);
-      const vectors = alone && page.length
-        ? await lib.store.vectors(page.map((f) => f.id), s.dims)
-        : null;
-      return json({
-        total: faces.length,
-        faces: page.map((f, i) => ({
-          ...faceJson(f),
-          suggestions: vectors ? suggest(s, vectors.subarray(i * s.dims, (i + 1) * s.dims)) : [],
-        })),
-      });
-    }
-    m = /^\/face\/(\d+)$/.exec(path);
-    if (m) {
-      if (!s.byId.has(Number(m[1]))) return problem(404, `no face ${m[1]} in this library`);
-      const chip = await lib.store.chip(Number(m[1]));
-      if (!chip) return problem(404, `face ${m[1]} has no picture`);
-      return new Response(chip as Uint8Array<ArrayBuffer>, {
-        headers: { "content-type": "image/png", "cache-control": "private, max-age=3600" },
-      });
-    }
-    m = /^\/photo\/(\d+)$/.exec(path);
-    if (m) return await photo(Number(m[1]));
-    return problem(404, "not found");
-  };
-
-  /** The mean direction of faces now (a person changed by a decision has no stored one). */
-  const meanOf = async (ids: number[], dims: number): Promise<Float32Array> => {
-    const v = await lib.store.vectors(ids, dims);
-    const mean = new Float32Array(dims);
-    for (let i = 0; i < ids.length; i++) for (let j = 0; j < dims; j++) mean[j] += v[i * dims + j];
-    const norm = Math.hypot(...mean) || 1;
-    return mean.map((x) => x / norm);
-  };
-
-  const photo = async (faceId: number): Promise<Response> => {
-    const f = (await snap()).byId.get(faceId);
-    if (!f) return problem(404, `no face ${faceId} in this library`);
-    let bytes = thumbs.get(f.file);
-    if (!bytes) {
-      const input = options.input ?? (await lib.settings())?.input;
-      const data = await Deno.readFile(`${input}/${f.file}`).catch(() => null);
-      if (!data) return problem(404, `the photo of face ${faceId} is not in the input any more`);
-      const sharp = await loadSharp();
-      bytes = sharp
-        ? new Uint8Array(
-          await sharp(data).rotate().resize(800, 800, { fit: "inside", withoutEnlargement: true })
-            .jpeg({ quality: 85 }).toBuffer(),
-        )
-        : data;
-      if (thumbs.size > 200) thumbs.delete(thumbs.keys().next().value!);
-      thumbs.set(f.file, bytes);
-    }
-    return new Response(bytes as Uint8Array<ArrayBuffer>, {
-      headers: { "content-type": "image/jpeg", "cache-control": "private, max-age=3600" },
-    });
-  };
-
+  const review = new Review(lib, options, hostname, token);
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = Deno.serve({ hostname, port: options.port ?? 0, onListen: () => {} }, handler);
+    server = Deno.serve(
+      { hostname, port: options.port ?? 0, onListen: () => {} },
+      (req) => review.handle(req),
+    );
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       throw new InputError(
@@ -306,17 +136,230 @@ export function startReview(lib: Library, options: ReviewOptions): Promise<Revie
     }
     throw e;
   }
-  port = server.addr.port;
+  review.port = server.addr.port;
   const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
   return Promise.resolve({
-    url: `http://${shown}:${port}/?t=${token}`,
-    port,
+    url: `http://${shown}:${review.port}/?t=${token}`,
+    port: review.port,
     token,
     close: async () => {
       await server.shutdown();
-      await queue;
+      await review.settled();
     },
   });
+}
+
+/** One running review: the checks every request passes, the reads, the decisions' queue. */
+class Review {
+  port = 0;
+  #snapshot: Promise<Snapshot> | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #thumbs = new Map<string, Uint8Array>();
+
+  constructor(
+    readonly lib: Library,
+    readonly options: ReviewOptions,
+    readonly hostname: string,
+    readonly token: string,
+  ) {}
+
+  /** The library as the pages show it, read once until a decision changes it. */
+  snap(): Promise<Snapshot> {
+    this.#snapshot ??= (async () => {
+      const lib = this.lib;
+      const faces = await lib.faces();
+      const persons = await lib.store.persons();
+      const settings = await lib.settings();
+      return {
+        faces,
+        byId: new Map(faces.map((f) => [f.id, f])),
+        people: await lib.people(faces),
+        centroids: new Map(persons.filter((p) => p.centroid).map((p) => [p.id, p.centroid!])),
+        gate: settings?.minQuality ?? DEFAULT_MIN_QUALITY,
+        dims: settings?.model.dims ?? 0,
+        minSim: settings?.minSim ?? 0,
+      };
+    })();
+    return this.#snapshot;
+  }
+
+  /** Decisions one at a time, in the order they came. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => {});
+    return run.finally(() => (this.#snapshot = null));
+  }
+
+  /** Resolves when the queued decisions are done. */
+  settled(): Promise<unknown> {
+    return this.#queue;
+  }
+
+  #hosts(): Set<string> {
+    const p = this.port;
+    return new Set([`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`, `${this.hostname}:${p}`]);
+  }
+
+  /** Host, Origin and token checked, then a read (GET) or a decision (POST). */
+  async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    if (!this.#hosts().has(req.headers.get("host") ?? "")) return problem(403, "unknown Host");
+    const origin = req.headers.get("origin");
+    const origins = new Set([...this.#hosts()].map((h) => `http://${h}`));
+    if (origin !== null && !origins.has(origin)) return problem(403, "cross-origin request");
+    const given = req.method === "GET"
+      ? url.searchParams.get("t") ?? ""
+      : req.headers.get("x-facecluster-token") ?? "";
+    if (!sameText(given, this.token)) {
+      return problem(401, "a token is needed (open the printed address)");
+    }
+    try {
+      if (req.method === "POST") {
+        if (origin === null) return problem(403, "a request that changes things needs its Origin");
+        if (url.pathname !== "/api/decide") return problem(404, "no such action");
+        return await this.#post(req);
+      }
+      if (req.method !== "GET") return problem(405, "GET or POST");
+      return await this.#read(url, await this.snap());
+    } catch (e) {
+      if (e instanceof LibraryBusyError) return problem(409, e.message);
+      if (e instanceof InputError) return problem(400, e.message);
+      return problem(500, (e as Error).message);
+    }
+  }
+
+  async #post(req: Request): Promise<Response> {
+    const text = await boundedText(req, MAX_BODY);
+    if (text === null) return problem(413, `the body is over ${MAX_BODY} bytes`);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return problem(400, "the body must be JSON");
+    }
+    if (typeof body !== "object" || body === null) {
+      return problem(400, "the body must be an object");
+    }
+    return json(await this.serial(() => decide(this.lib, body, this.options)));
+  }
+
+  async #read(url: URL, s: Snapshot): Promise<Response> {
+    const path = url.pathname;
+    const offset = Math.max(0, Number(url.searchParams.get("offset") ?? 0) | 0);
+    const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? PAGE) | 0));
+    if (path === "/") return page();
+    if (path === "/api/people") return json(peoplePage(s, url, offset, limit));
+    let m = /^\/api\/person\/(\d+)$/.exec(path);
+    if (m) return await this.#person(s, Number(m[1]), offset, limit);
+    if (path === "/api/alone" || path === "/api/notfaces") {
+      return await this.#alone(s, path === "/api/alone", offset, limit);
+    }
+    m = /^\/face\/(\d+)$/.exec(path);
+    if (m) {
+      if (!s.byId.has(Number(m[1]))) return problem(404, `no face ${m[1]} in this library`);
+      const chip = await this.lib.store.chip(Number(m[1]));
+      if (!chip) return problem(404, `face ${m[1]} has no picture`);
+      return new Response(chip as Uint8Array<ArrayBuffer>, {
+        headers: { "content-type": "image/png", "cache-control": "private, max-age=3600" },
+      });
+    }
+    m = /^\/photo\/(\d+)$/.exec(path);
+    if (m) return await this.#photo(Number(m[1]));
+    return problem(404, "not found");
+  }
+
+  /** One person's faces, least typical first, with "is this X?" for an unnamed one. */
+  async #person(s: Snapshot, id: number, offset: number, limit: number): Promise<Response> {
+    const person = s.people.find((p) => p.id === id);
+    if (!person) return problem(404, `no person ${id} with faces in this library`);
+    const faces = s.faces.filter((f) => f.personId === person.id)
+      .sort((a, b) => a.similarity - b.similarity || a.id - b.id);
+    return json({
+      person,
+      total: faces.length,
+      faces: faces.slice(offset, offset + limit).map(faceJson),
+      suggestions: person.name === null
+        ? suggest(s, await this.#meanOf(faces.map((f) => f.id), s.dims), person.id)
+        : [],
+    });
+  }
+
+  /** The faces alone (with the nearest named person each), or the not-faces. */
+  async #alone(s: Snapshot, alone: boolean, offset: number, limit: number): Promise<Response> {
+    const faces = s.faces.filter((f) =>
+      f.personId === null &&
+      (alone ? !f.notFace && f.quality >= s.gate : f.notFace || f.quality < s.gate)
+    );
+    const page = faces.slice(offset, offset + limit);
+    const vectors = alone && page.length
+      ? await this.lib.store.vectors(page.map((f) => f.id), s.dims)
+      : null;
+    return json({
+      total: faces.length,
+      faces: page.map((f, i) => ({
+        ...faceJson(f),
+        suggestions: vectors ? suggest(s, vectors.subarray(i * s.dims, (i + 1) * s.dims)) : [],
+      })),
+    });
+  }
+
+  /** The mean direction of faces now (a person changed by a decision has no stored one). */
+  async #meanOf(ids: number[], dims: number): Promise<Float32Array> {
+    const v = await this.lib.store.vectors(ids, dims);
+    const mean = new Float32Array(dims);
+    for (let i = 0; i < ids.length; i++) for (let j = 0; j < dims; j++) mean[j] += v[i * dims + j];
+    const norm = Math.hypot(...mean) || 1;
+    return mean.map((x) => x / norm);
+  }
+
+  /** A face's photo, upright and at most 800 pixels, by the face's id only. */
+  async #photo(faceId: number): Promise<Response> {
+    const f = (await this.snap()).byId.get(faceId);
+    if (!f) return problem(404, `no face ${faceId} in this library`);
+    let bytes = this.#thumbs.get(f.file);
+    if (!bytes) {
+      const input = this.options.input ?? (await this.lib.settings())?.input;
+      const data = await Deno.readFile(`${input}/${f.file}`).catch(() => null);
+      if (!data) return problem(404, `the photo of face ${faceId} is not in the input any more`);
+      const sharp = await loadSharp();
+      bytes = sharp
+        ? new Uint8Array(
+          await sharp(data).rotate().resize(800, 800, { fit: "inside", withoutEnlargement: true })
+            .jpeg({ quality: 85 }).toBuffer(),
+        )
+        : data;
+      if (this.#thumbs.size > 200) this.#thumbs.delete(this.#thumbs.keys().next().value!);
+      this.#thumbs.set(f.file, bytes);
+    }
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: { "content-type": "image/jpeg", "cache-control": "private, max-age=3600" },
+    });
+  }
+}
+
+/** The page itself. */
+function page(): Response {
+  return new Response(REVIEW_PAGE, {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "no-store",
+      "content-security-policy":
+        "default-src 'self'; img-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      "referrer-policy": "no-referrer",
+    },
+  });
+}
+
+/** The people, unnamed first (or by size), filtered by a name or an id. */
+function peoplePage(s: Snapshot, url: URL, offset: number, limit: number) {
+  const q = (url.searchParams.get("q") ?? "").trim().toLowerCase();
+  let list = s.people.filter((p) =>
+    !q || (p.name ?? "").toLowerCase().includes(q) || String(p.id) === q
+  );
+  if (url.searchParams.get("order") !== "size") {
+    list = [...list].sort((a, b) => Number(a.name !== null) - Number(b.name !== null));
+  }
+  return { total: list.length, people: list.slice(offset, offset + limit) };
 }
 
 function faceJson(f: FaceView) {

@@ -110,6 +110,29 @@ async function look(
   }
 }
 
+/** The entries of a folder looked at side by side (stat, first bytes), in their order. */
+async function lookAll(
+  dir: string,
+  rel: string,
+  entries: Deno.DirEntry[],
+  options: ScanOptions,
+): Promise<Awaited<ReturnType<typeof look>>[]> {
+  const looks: Awaited<ReturnType<typeof look>>[] = new Array(entries.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const rel1 = rel ? `${rel}/${entries[i].name}` : entries[i].name;
+      looks[i] = await look(
+        `${dir}/${entries[i].name}`,
+        (size, mtime) => options.known?.(rel1, size, mtime) ?? false,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKS_AT_ONCE, entries.length) }, lane));
+  return looks;
+}
+
 /**
  * Walks `root` and returns its images.
  *
@@ -147,20 +170,7 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    // the entries of a folder are looked at side by side, then taken in order
-    const looks: Awaited<ReturnType<typeof look>>[] = new Array(entries.length);
-    let next = 0;
-    const lane = async () => {
-      while (next < entries.length) {
-        const i = next++;
-        const rel1 = rel ? `${rel}/${entries[i].name}` : entries[i].name;
-        looks[i] = await look(
-          `${dir}/${entries[i].name}`,
-          (size, mtime) => options.known?.(rel1, size, mtime) ?? false,
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LOOKS_AT_ONCE, entries.length) }, lane));
+    const looks = await lookAll(dir, rel, entries, options);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i], look = looks[i];
       const path = `${dir}/${entry.name}`;

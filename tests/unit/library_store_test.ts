@@ -1,0 +1,270 @@
+// The library's parts on their own: the SQLite store (schema, transactions, undo, the writer
+// lock), the incremental kNN lists against a full search, and Infomap under constraints.
+
+import { SCHEMA_VERSION, SqliteStore } from "../../lib/library/sqlite_store.ts";
+import { graphOfLists, updateNeighbours } from "../../lib/library/neighbours.ts";
+import { constrainedInfomap } from "../../lib/library/constrained_infomap.ts";
+import { CpuKnn } from "../../lib/knn/cpu.ts";
+import type { NewFace } from "../../lib/library/store.ts";
+import { DatabaseSync } from "node:sqlite";
+import { assert, assertEquals } from "../shared.ts";
+
+const face = (vector: number[], quality = 1): NewFace => ({
+  box: { x: 0, y: 0, width: 10, height: 10 },
+  landmarks: [[1, 1], [8, 1], [5, 5], [2, 8], [8, 8]],
+  points: [[1, 1], [8, 1], [5, 5], [2, 8], [8, 8]],
+  score: 0.9,
+  source: "detected",
+  quality,
+  norm: 11,
+  vector: Float32Array.from(vector),
+  chip: new Uint8Array([1, 2, 3]),
+});
+const photo = (path: string) => ({
+  path,
+  size: 1,
+  mtime: 1,
+  sha256: path,
+  width: 10,
+  height: 10,
+  status: "faces" as const,
+  error: null,
+  duplicateOf: null,
+});
+
+async function withStore(fn: (store: SqliteStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const store = await SqliteStore.open(`${dir}/library.db`);
+  try {
+    await fn(store, dir);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("library store: schema version, photos with faces, replace, remove cascades", () =>
+  withStore(async (store, dir) => {
+    const db = new DatabaseSync(`${dir}/library.db`);
+    assertEquals(
+      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      SCHEMA_VERSION,
+    );
+    assertEquals(
+      (db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode,
+      "wal",
+    );
+    db.close();
+    await store.putPhotos([{ photo: photo("a.jpg"), faces: [face([1, 0]), face([0, 1])] }]);
+    await store.putPhotos([{ photo: photo("b.jpg"), faces: [face([1, 0])] }]);
+    let faces = await store.faces();
+    assertEquals(faces.map((f) => f.id), [1, 2, 3]);
+    assertEquals([...await store.vectors([2, 3], 2)], [0, 1, 1, 0]);
+    assertEquals([...(await store.chip(1))!], [1, 2, 3]);
+    // a changed photo at the same path replaces its faces; ids are never reused
+    await store.putPhotos([{ photo: photo("a.jpg"), faces: [face([0.6, 0.8])] }]);
+    faces = await store.faces();
+    assertEquals(faces.map((f) => f.id), [3, 4]);
+    await store.saveClustering({
+      assign: [{ faceId: 3, personId: -1, similarity: 1 }, {
+        faceId: 4,
+        personId: -1,
+        similarity: 1,
+      }],
+      pinnedSimilarity: [],
+      create: 1,
+      centroids: [],
+    });
+    const b = (await store.photos()).find((p) => p.path === "b.jpg")!;
+    await store.removePhotos([b.id]);
+    assertEquals((await store.faces()).map((f) => f.id), [4]);
+    assertEquals((await store.assignments()).map((a) => a.faceId), [4]);
+    // a file that is not a library is refused by name
+    await Deno.writeTextFile(`${dir}/notes.db`, "hello");
+    let err = "";
+    try {
+      await SqliteStore.open(`${dir}/notes.db`);
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    assert(err.includes("notes.db") && err.includes("library"), err);
+  }));
+
+Deno.test("library store: an edit is one transaction with its inverse; undo restores it", () =>
+  withStore(async (store) => {
+    await store.putPhotos([{ photo: photo("a.jpg"), faces: [face([1, 0]), face([0, 1])] }]);
+    const [p] = await store.saveClustering({
+      assign: [{ faceId: 1, personId: -1, similarity: 1 }, {
+        faceId: 2,
+        personId: null,
+        similarity: 0,
+      }],
+      pinnedSimilarity: [],
+      create: 1,
+      centroids: [],
+    });
+    await store.edit("name", "name", {
+      names: [{ personId: p, name: "Ann" }],
+      assign: [{ faceId: 1, personId: p, pinned: true }],
+    });
+    await store.edit("move", "move", {
+      create: ["Bob"],
+      assign: [{ faceId: 2, personId: -1, pinned: true }],
+      addCannot: [{ faceId: 2, personId: p }],
+    });
+    const persons = await store.persons();
+    assertEquals(persons.map((x) => x.name), ["Ann", "Bob"]);
+    assertEquals(await store.cannotLinks(), [{ faceId: 2, personId: p }]);
+    // a failing edit (a person that does not exist) changes nothing
+    let failed = false;
+    try {
+      await store.edit("name", "bad", {
+        assign: [{ faceId: 1, personId: null, pinned: false }],
+        names: [{ personId: 999, name: "X" }],
+      });
+    } catch {
+      failed = true;
+    }
+    assert(failed);
+    assertEquals((await store.assignments())[0], {
+      faceId: 1,
+      personId: p,
+      pinned: true,
+      similarity: 0,
+    });
+    assertEquals((await store.decisions()).length, 2);
+    assertEquals((await store.undo())!.kind, "move");
+    assertEquals(await store.cannotLinks(), []);
+    assertEquals((await store.assignments()).find((a) => a.faceId === 2)!.personId, null);
+    assertEquals((await store.undo())!.kind, "name");
+    assertEquals((await store.persons())[0].name, null);
+    assertEquals((await store.assignments())[0].pinned, false);
+    assertEquals(await store.undo(), null);
+  }));
+
+Deno.test("library store: one run at a time; a lock left by a killed run is taken over", () =>
+  withStore(async (store) => {
+    const other = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    try {
+      await store.lock(other.pid);
+      let err = "";
+      try {
+        await store.lock(Deno.pid);
+      } catch (e) {
+        err = (e as Error).message;
+      }
+      assert(err.includes(`process ${other.pid}`), err);
+      other.kill("SIGKILL");
+      await other.status;
+      await store.lock(Deno.pid); // the holder is gone
+      await store.unlock(Deno.pid);
+    } finally {
+      try {
+        other.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }
+  }));
+
+function randomUnit(n: number, d: number, seed: number): Float32Array {
+  let s = seed;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
+  const v = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += (v[i * d + j] = rnd()) ** 2;
+    for (let j = 0; j < d; j++) v[i * d + j] /= Math.sqrt(norm);
+  }
+  return v;
+}
+
+Deno.test("library kNN: new faces searched against all and old lists updated equal a full search", () =>
+  withStore(async (store) => {
+    const d = 16, k = 10, n = 300;
+    const all = randomUnit(n, d, 7);
+    const ids = Array.from({ length: n }, (_, i) => i + 1);
+    const photos = ids.map((id) => ({
+      photo: photo(`p${id}.jpg`),
+      faces: [face(Array.from(all.subarray((id - 1) * d, id * d)))],
+    }));
+    await store.putPhotos(photos.slice(0, 250));
+    const { summary: first } = await updateNeighbours(
+      store,
+      ids.slice(0, 250),
+      all.slice(0, 250 * d),
+      d,
+      k,
+      new CpuKnn({ workers: 0 }),
+    );
+    assert(first.full);
+    await store.putPhotos(photos.slice(250));
+    // and one photo gone: the lists that held its face are searched again
+    const gone = 17;
+    await store.removePhotos([(await store.photos()).find((p) => p.path === `p${gone}.jpg`)!.id]);
+    const keep = ids.filter((id) => id !== gone);
+    const vec = new Float32Array(keep.length * d);
+    keep.forEach((id, i) => vec.set(all.subarray((id - 1) * d, id * d), i * d));
+    const { summary: second } = await updateNeighbours(store, keep, vec, d, k);
+    assert(!second.full && second.searched < 120, JSON.stringify(second));
+    const got = graphOfLists(await store.neighbours(), keep, k);
+    const want = await new CpuKnn({ workers: 0 }).search(
+      { rows: keep.length, cols: d, data: vec },
+      k,
+    );
+    assertEquals([...got.indices], [...want.indices]);
+    for (let i = 0; i < got.similarities.length; i++) {
+      assert(Math.abs(got.similarities[i] - want.similarities[i]) < 1e-5, `similarity ${i}`);
+    }
+  }));
+
+Deno.test("constrained Infomap: same-photo faces apart, pinned groups together, not-this-person", () => {
+  // two tight groups of 4 rows each, linked all to all within a group, weakly across
+  const src: number[] = [], tgt: number[] = [], w: number[] = [];
+  const link = (a: number, b: number, x: number) => {
+    src.push(a, b);
+    tgt.push(b, a);
+    w.push(x, x);
+  };
+  for (const g of [[0, 1, 2, 3], [4, 5, 6, 7]]) {
+    for (const a of g) for (const b of g) if (a < b) link(a, b, 0.9);
+  }
+  link(3, 4, 0.3);
+  const links = {
+    source: Int32Array.from(src),
+    target: Int32Array.from(tgt),
+    weight: Float32Array.from(w),
+  };
+  const photos = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+  const none = new Int32Array(8).fill(-1);
+  const plain = constrainedInfomap(8, links, { photo: photos, group: none, cannot: new Map() });
+  assertEquals(new Set(plain.module.slice(0, 4)).size, 1);
+  assert(plain.module[0] !== plain.module[4]);
+  // rows 0 and 1 from one photo: never one module
+  const samePhoto = constrainedInfomap(8, links, {
+    photo: Int32Array.from([0, 0, 2, 3, 4, 5, 6, 7]),
+    group: none,
+    cannot: new Map(),
+  });
+  assert(samePhoto.module[0] !== samePhoto.module[1]);
+  // the user pinned rows 0 and 7 to one person: they stay together
+  const pinned = constrainedInfomap(8, links, {
+    photo: photos,
+    group: Int32Array.from([5, -1, -1, -1, -1, -1, -1, 5]),
+    cannot: new Map(),
+  });
+  assertEquals(pinned.module[0], pinned.module[7]);
+  // row 2 is not person 5 (rows 0, 1 pinned to it): it leaves that module
+  const not = constrainedInfomap(8, links, {
+    photo: photos,
+    group: Int32Array.from([5, 5, -1, -1, -1, -1, -1, -1]),
+    cannot: new Map([[2, new Set([5])]]),
+  });
+  assert(not.module[2] !== not.module[0]);
+  assertEquals(not.module[0], not.module[1]);
+  // two persons' pinned faces never share a module, however strongly linked
+  const two = constrainedInfomap(8, links, {
+    photo: photos,
+    group: Int32Array.from([1, 2, -1, -1, -1, -1, -1, -1]),
+    cannot: new Map(),
+  });
+  assert(two.module[0] !== two.module[1]);
+});
