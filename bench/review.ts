@@ -35,7 +35,7 @@ if (import.meta.main) {
   const lib = await Library.open(`${dir}/library.db`);
   const faces = (await lib.faces()).length;
   const people = await lib.people();
-  const server = await startReview(lib, { input: (await lib.store.setting("input"))! });
+  const server = await startReview(lib);
   const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",

@@ -216,6 +216,7 @@ function runJson(o: PhotoOptions, out: string, path: string, inference: string, 
     people: r.folders.people,
     unclustered: r.folders.unclustered,
     not_faces: r.folders.notFaces,
+    hard_to_recognise: r.folders.hard,
     detector: s.detector.kind + (s.detector.refine ? "+68" : ""),
     crop_mode: s.detector.crop ? { detected: withFaces - whole, whole } : null,
     failed: r.folders.failed,
@@ -257,7 +258,7 @@ function printRun(j: ReturnType<typeof runJson>): void {
     );
   }
   console.log(
-    `people: ${j.people} (${j.changes.new_people.length} new), faces alone: ${j.unclustered}, not faces: ${j.not_faces} (detector ${j.detector}, model ${j.model}, k ${j.k}, min_sim ${j.min_sim})`,
+    `people: ${j.people} (${j.changes.new_people.length} new), faces alone: ${j.unclustered}, hard to recognise: ${j.hard_to_recognise}, not faces: ${j.not_faces} (detector ${j.detector}, model ${j.model}, k ${j.k}, min_sim ${j.min_sim})`,
   );
   for (const f of j.failed) console.log(`failed: ${f.file}: ${f.error}`);
   for (const k of j.skipped_entries.slice(0, 20)) console.log(`skipped: ${k.path}: ${k.problem}`);

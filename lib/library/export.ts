@@ -12,7 +12,12 @@ import { encodeNpy } from "../io/npy.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
 import { InputError } from "../errors.ts";
-import { manifestFace, NOT_FACES, type ReportData } from "../report/report_html.ts";
+import {
+  HARD_TO_RECOGNISE,
+  manifestFace,
+  NOT_FACES,
+  type ReportData,
+} from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
 import { accountingOf, type FaceView, type LibraryReader, type PersonView } from "./views.ts";
 import { DEFAULT_MIN_QUALITY, type LibrarySettings, type PlaceMode } from "./settings.ts";
@@ -42,6 +47,8 @@ export interface ExportSummary {
   unclustered: number;
   /** Faces that are not faces (gated or marked). */
   notFaces: number;
+  /** Faces kept out of people as hard to recognise. */
+  hard: number;
   /** Files written now. */
   written: number;
   /** Files moved (a person renamed, a face moved). */
@@ -71,7 +78,7 @@ function folders(
   minQuality: number,
 ): Map<number, string> {
   const byPerson = new Map<number, string>();
-  const used = new Set(["unclustered", NOT_FACES].map((s) => s.toLowerCase()));
+  const used = new Set(["unclustered", NOT_FACES, HARD_TO_RECOGNISE].map((s) => s.toLowerCase()));
   for (const p of people) {
     let f = p.name ? safeName(p.name) : `person_${String(p.id).padStart(3, "0")}`;
     if (used.has(f.toLowerCase()) || /^person_\d+$/.test(f) && p.name) f = `${f} (${p.id})`;
@@ -84,6 +91,8 @@ function folders(
       ? byPerson.get(f.personId)!
       : f.notFace || f.quality < minQuality
       ? NOT_FACES
+      : f.hard
+      ? HARD_TO_RECOGNISE
       : "unclustered",
   ]));
 }
@@ -233,6 +242,7 @@ function newSummary(
     people,
     unclustered: [...folderOf.values()].filter((v) => v === "unclustered").length,
     notFaces: [...folderOf.values()].filter((v) => v === NOT_FACES).length,
+    hard: [...folderOf.values()].filter((v) => v === HARD_TO_RECOGNISE).length,
     written: 0,
     moved: 0,
     removed: 0,
@@ -401,6 +411,7 @@ function rowsOf(people: PersonView[], faces: FaceView[], folderOf: Map<number, s
       : alone++,
     person: f.personId,
     pinned: f.pinned,
+    hard: f.hard,
     not_face: f.notFace,
     folder: folderOf.get(f.id)!,
     similarity: f.similarity,

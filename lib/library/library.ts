@@ -31,6 +31,11 @@ import { InputError, LibraryBusyError } from "../errors.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { type ClusteringMetrics, evaluate } from "../metrics/metrics.ts";
 import { FaceEngine } from "../pipeline/face_engine.ts";
+import { FaceEmbedder } from "../embed/embedder.ts";
+import { nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
+import { decodeImage } from "../image/decode.ts";
+import type { RgbImage } from "../image/types.ts";
+import { blurChip, CENTRE_MIN_FACES, centreOf, centreSample } from "./recognisability.ts";
 import type { ScanProblem } from "../scan/scan.ts";
 import { ingest, type IngestSummary, scanChanges } from "./ingest.ts";
 import { recluster, type ReclusterSummary } from "./recluster.ts";
@@ -316,12 +321,14 @@ export class Library implements LibraryReader {
     const t2 = performance.now();
     options.signal?.throwIfAborted();
     progress("cluster", 0, 0);
+    const unrecognisable = await this.#centre(model, s, options);
     const people = await recluster(store, {
       dims: model.dims,
       k: s.k,
       minSim: s.minSim,
       minQuality: s.minQuality,
       knn: options.knn,
+      unrecognisable,
     });
     progress(
       "cluster",
@@ -349,6 +356,43 @@ export class Library implements LibraryReader {
       JSON.stringify({ at: new Date().toISOString(), ...summary }),
     );
     return summary;
+  }
+
+  /**
+   * The unrecognisable-identity centre of this library's model (see `recognisability.ts`):
+   * kept in the library, estimated again when the faces have doubled since; null with too
+   * few faces.
+   */
+  async #centre(
+    model: EmbeddingModel,
+    s: LibrarySettings,
+    o: UpdateOptions,
+  ): Promise<Float32Array | null> {
+    const key = `unrecognisable:${s.model.key}${s.flip ? "-flip" : ""}`;
+    const ids = (await this.store.faces()).filter((f) => !f.notFace && f.quality >= s.minQuality)
+      .map((f) => f.id);
+    const kept = JSON.parse((await this.store.setting(key)) ?? "null") as
+      | { faces: number; centre: number[] }
+      | null;
+    if (kept && kept.faces * 2 > ids.length) return Float32Array.from(kept.centre);
+    if (ids.length < CENTRE_MIN_FACES) return null;
+    const chips: RgbImage[] = [];
+    for (const id of centreSample(ids)) {
+      const png = await this.store.chip(id);
+      if (png) chips.push(blurChip(await decodeImage(png, `face ${id}`)));
+    }
+    if (chips.length < CENTRE_MIN_FACES) return null;
+    const device = o.inference ?? ((await nativeInferenceAvailable()) ? "native" : "wasm");
+    const embedder = await FaceEmbedder.load(model, { device, cacheDir: o.cacheDir, flip: s.flip });
+    try {
+      const { vectors } = await embedder.embedWithNorms(chips);
+      const centre = centreOf(vectors, model.dims);
+      if (centre === null) return null;
+      await this.store.setSetting(key, JSON.stringify({ faces: ids.length, centre: [...centre] }));
+      return centre;
+    } finally {
+      await embedder.release();
+    }
   }
 
   /**
@@ -515,6 +559,7 @@ export class Library implements LibraryReader {
         label: labelOf(file),
         personId: a?.personId ?? null,
         pinned: a?.pinned ?? false,
+        hard: a?.hard ?? false,
         similarity: a?.similarity ?? 0,
       };
     });
@@ -823,15 +868,12 @@ export class Library implements LibraryReader {
     const photos = (await this.store.photos()).filter((p) => labelOf(p.path) !== null);
     if (photos.length === 0) return null;
     const gate = (await this.settings())?.minQuality ?? DEFAULT_MIN_QUALITY;
-    const best = new Map<number, { d: number; person: number }>();
-    const byId = new Map(photos.map((p) => [p.id, p]));
-    for (const f of known ?? await this.faces()) {
-      const p = byId.get(f.photoId);
-      // a face alone still counts if it passed the gate
-      if (!p || (f.personId === null && (f.notFace || f.quality < gate))) continue;
-      const d = centreDistance(f.box, p);
-      const seen = best.get(p.id);
-      if (!seen || d < seen.d) best.set(p.id, { d, person: f.personId ?? -f.id - 1 });
+    const faces = known ?? await this.faces();
+    const byFace = new Map(faces.map((f) => [f.id, f]));
+    const best = new Map<number, { person: number }>();
+    for (const [photo, faceId] of labelCarriers(faces, photos, gate)) {
+      const f = byFace.get(faceId)!;
+      best.set(photo, { person: f.personId ?? -f.id - 1 });
     }
     let lost = 1 << 30, covered = 0;
     const truth: string[] = [], predicted: number[] = [];
@@ -894,6 +936,38 @@ async function modelOf(s: LibrarySettings): Promise<EmbeddingModel> {
 /** What the scan found besides the images: work to do, photos gone, entries skipped. */
 function scanDetail(c: { candidates: unknown[]; gone: unknown[]; skipped: unknown[] }): string {
   return `${c.candidates.length} new or touched, ${c.gone.length} gone, ${c.skipped.length} skipped`;
+}
+
+/**
+ * The face that carries each labeled photo's label in an evaluation: of the photo's faces in
+ * a person or alone above the quality gate, the one nearest the photo's centre.
+ *
+ * @param faces The faces.
+ * @param photos The labeled photos.
+ * @param gate The quality gate.
+ * @returns Photo id → face id.
+ *
+ * @example
+ * ```ts ignore
+ * const carriers = labelCarriers(await lib.faces(), await lib.photos(), 0.5);
+ * ```
+ */
+export function labelCarriers(
+  faces: FaceView[],
+  photos: StoredPhoto[],
+  gate: number,
+): Map<number, number> {
+  const byId = new Map(photos.map((p) => [p.id, p]));
+  const best = new Map<number, { d: number; face: number }>();
+  for (const f of faces) {
+    const p = byId.get(f.photoId);
+    // a face alone still counts if it passed the gate
+    if (!p || (f.personId === null && (f.notFace || f.quality < gate))) continue;
+    const d = centreDistance(f.box, p);
+    const seen = best.get(p.id);
+    if (!seen || d < seen.d) best.set(p.id, { d, face: f.id });
+  }
+  return new Map([...best].map(([photo, b]) => [photo, b.face]));
 }
 
 function centreDistance(b: Box, p: { width: number; height: number }): number {

@@ -12,6 +12,7 @@
 import { linksFromKnn } from "../knn/links.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { constrainedInfomap } from "./constrained_infomap.ts";
+import { UNRECOGNISABLE_PERSON } from "./recognisability.ts";
 import { graphOfLists, type NeighbourSummary, updateNeighbours } from "./neighbours.ts";
 import type { Clustering, LibraryStore, StoredFace } from "./store.ts";
 
@@ -29,6 +30,11 @@ export interface ReclusterOptions {
   knn?: KnnBackend;
   /** Infomap's seed. @default 123 */
   seed?: number;
+  /**
+   * The unrecognisable-identity centre (see `recognisability.ts`): a person whose mean lies
+   * near it is dissolved, its faces kept apart as hard to recognise. null: no check.
+   */
+  unrecognisable?: Float32Array | null;
 }
 
 /** What {@link recluster} changed. */
@@ -47,6 +53,8 @@ export interface ReclusterSummary {
   moved: number;
   /** Modules split after Infomap to honour a cannot-link. */
   splits: number;
+  /** Persons dissolved as hard to recognise, and their faces. */
+  unrecognisable: { persons: number; faces: number };
   /** Links dropped across a cannot-link before Infomap. */
   dropped: number;
   /** The kNN stage. */
@@ -113,8 +121,9 @@ export async function recluster(
   chosen.forEach((f, r) => {
     if (!pinnedTo.has(f.id) && cannotOf.get(r)?.has(personOf[r])) personOf[r] = 0;
   });
+  const hard = dissolveUnrecognisable(personOf, chosen, pinnedTo, vectors, o);
   const t2 = performance.now();
-  const clustering = centroidsAndSimilarities(personOf, chosen, pinnedTo, vectors, o.dims);
+  const clustering = centroidsAndSimilarities(personOf, chosen, pinnedTo, vectors, o.dims, hard);
   const created = await store.saveClustering(clustering);
   const { people, added, left, moved } = changesOf(chosen, personOf, created, prev, rowOf);
   return {
@@ -125,6 +134,7 @@ export async function recluster(
     left,
     moved,
     splits: res.splits,
+    unrecognisable: { persons: hard.persons, faces: hard.rows.size },
     dropped: res.dropped,
     neighbours,
     seconds: {
@@ -249,12 +259,46 @@ function meanOf(rows: number[], vectors: Float32Array, d: number): Float64Array 
   return mean;
 }
 
+/**
+ * The persons whose mean direction lies near the unrecognisable-identity centre, dissolved:
+ * their rows become faces alone (`personOf` 0), marked hard to recognise. A person holding a
+ * face the user put there is never dissolved.
+ */
+function dissolveUnrecognisable(
+  personOf: Int32Array,
+  faces: StoredFace[],
+  pinnedTo: Map<number, number>,
+  vectors: Float32Array,
+  o: ReclusterOptions,
+): { persons: number; rows: Set<number> } {
+  const rows = new Set<number>();
+  const ui = o.unrecognisable;
+  if (!ui) return { persons: 0, rows };
+  const rowsOf = new Map<number, number[]>();
+  personOf.forEach((p, r) => p !== 0 && rowsOf.set(p, [...(rowsOf.get(p) ?? []), r]));
+  let persons = 0;
+  for (const [, list] of rowsOf) {
+    if (list.some((r) => pinnedTo.has(faces[r].id))) continue;
+    const mean = meanOf(list, vectors, o.dims);
+    let cos = 0;
+    for (let j = 0; j < o.dims; j++) cos += mean[j] * ui[j];
+    if (cos < UNRECOGNISABLE_PERSON) continue;
+    persons++;
+    for (const r of list) {
+      personOf[r] = 0;
+      rows.add(r);
+    }
+  }
+  return { persons, rows };
+}
+
 function centroidsAndSimilarities(
   personOf: Int32Array,
   faces: StoredFace[],
   pinnedTo: Map<number, number>,
   vectors: Float32Array,
   d: number,
+  hard: { rows: Set<number> },
 ): Clustering {
   const rowsOf = new Map<number, number[]>();
   personOf.forEach((p, r) => {
@@ -282,7 +326,14 @@ function centroidsAndSimilarities(
   };
   faces.forEach((f, r) => {
     if (pinnedTo.has(f.id)) c.pinnedSimilarity.push({ faceId: f.id, similarity: sim[r] });
-    else c.assign.push({ faceId: f.id, personId: personOf[r] || null, similarity: sim[r] });
+    else {
+      c.assign.push({
+        faceId: f.id,
+        personId: personOf[r] || null,
+        similarity: sim[r],
+        hard: hard.rows.has(r),
+      });
+    }
   });
   return c;
 }

@@ -26,7 +26,7 @@ import type {
 } from "./store.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Migrations: entry `v` takes a version-`v` file to version `v + 1`. */
 const MIGRATIONS: string[] = [
@@ -59,6 +59,8 @@ const MIGRATIONS: string[] = [
     undone INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE outputs(out TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
     mtime INTEGER NOT NULL, PRIMARY KEY(out, path));`,
+  // 1 → 2: faces kept out of people as hard to recognise (a clustering's result, like a person)
+  `ALTER TABLE assignments ADD COLUMN hard INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -450,6 +452,7 @@ export class SqliteStore implements LibraryStore {
       personId: r.person_id as number | null,
       pinned: r.pinned === 1,
       similarity: r.similarity as number,
+      hard: r.hard === 1,
     }));
   }
 
@@ -476,9 +479,9 @@ export class SqliteStore implements LibraryStore {
       const id = (p: number | null) => (p !== null && p < 0 ? created[-p - 1] : p);
       db.exec("DELETE FROM assignments WHERE pinned = 0");
       const ins = db.prepare(
-        "INSERT OR REPLACE INTO assignments(face_id, person_id, pinned, similarity) VALUES (?, ?, 0, ?)",
+        "INSERT OR REPLACE INTO assignments(face_id, person_id, pinned, similarity, hard) VALUES (?, ?, 0, ?, ?)",
       );
-      for (const a of c.assign) ins.run(a.faceId, id(a.personId), a.similarity);
+      for (const a of c.assign) ins.run(a.faceId, id(a.personId), a.similarity, a.hard ? 1 : 0);
       const sim = db.prepare("UPDATE assignments SET similarity = ? WHERE face_id = ?");
       for (const p of c.pinnedSimilarity) sim.run(p.similarity, p.faceId);
       const cen = db.prepare("UPDATE persons SET centroid = ? WHERE id = ?");

@@ -113,6 +113,8 @@ export interface Assignment {
   pinned: boolean;
   /** Cosine to the person's mean (0 when alone). */
   similarity: number;
+  /** Kept out of people as hard to recognise (by the last clustering; never when pinned). */
+  hard: boolean;
 }
 
 /** A face the user said is not this person (a cannot-link). */
@@ -197,8 +199,11 @@ export interface LockHolder {
 
 /** The result of a clustering, as stored. */
 export interface Clustering {
-  /** Every face not pinned: its person (ids < 0: new persons, in `create` order) or null. */
-  assign: { faceId: number; personId: number | null; similarity: number }[];
+  /**
+   * Every face not pinned: its person (ids < 0: new persons, in `create` order) or null, and
+   * whether it was kept out of people as hard to recognise.
+   */
+  assign: { faceId: number; personId: number | null; similarity: number; hard?: boolean }[];
   /** Pinned faces' similarities. */
   pinnedSimilarity: { faceId: number; similarity: number }[];
   /** New persons to create: -1 is the first. */

@@ -35,6 +35,8 @@ export interface FaceView extends StoredFace {
   personId: number | null;
   /** Put there by the user. */
   pinned: boolean;
+  /** Kept out of people as hard to recognise (by the last clustering). */
+  hard: boolean;
   /** Cosine to the person's mean. */
   similarity: number;
 }

@@ -14,7 +14,12 @@ import type { EmbeddingModel } from "../embed/models.ts";
 import { accountingOf } from "../library/views.ts";
 import { checkInputFolder } from "../library/open.ts";
 import type { ExportSummary } from "../library/export.ts";
-import { Library, type UpdateOptions, type UpdateSummary } from "../library/library.ts";
+import {
+  labelCarriers,
+  Library,
+  type UpdateOptions,
+  type UpdateSummary,
+} from "../library/library.ts";
 import type { LibrarySettings } from "../library/settings.ts";
 import type { FaceView, LibraryEvaluation, PersonView } from "../library/views.ts";
 import type { ScanProblem } from "../scan/scan.ts";
@@ -44,7 +49,12 @@ export interface FaceRecord {
   cluster: number;
   /** Cosine similarity to its person's mean direction (0 alone). */
   similarity: number;
-  /** The photo's label (its first folder), or null. */
+  /** Kept out of people as hard to recognise (a face alone). */
+  hard: boolean;
+  /**
+   * The photo's label (its first folder) on the face that carries it in the evaluation (the
+   * clustered face nearest the photo's centre), else null.
+   */
   label: string | null;
   /** The aligned chip as PNG, when `chips` was asked for. */
   chip?: Uint8Array;
@@ -216,6 +226,10 @@ async function describe(
   const rank = new Map(people.map((p, i) => [p.id, i]));
   let alone = people.length;
   const gate = (f: FaceView) => f.personId === null && (f.notFace || f.quality < s.minQuality);
+  // the label on the face that carries it in the evaluation (one per labeled photo)
+  const carriers = new Set(
+    labelCarriers(faces, photos.filter((p) => p.path.includes("/")), s.minQuality).values(),
+  );
   const records = await Promise.all(faces.map(async (f, row): Promise<FaceRecord> => ({
     id: row,
     file: f.file,
@@ -227,7 +241,8 @@ async function describe(
     norm: f.norm,
     cluster: f.personId !== null ? rank.get(f.personId)! : gate(f) ? -1 : alone++,
     similarity: f.similarity,
-    label: f.label,
+    hard: f.hard,
+    label: carriers.has(f.id) ? f.label : null,
     ...(chips ? { chip: (await lib.store.chip(f.id)) ?? undefined } : {}),
   })));
   const status = (k: string) => photos.filter((p) => p.status === k);

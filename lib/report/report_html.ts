@@ -127,6 +127,9 @@ export function manifestFace<S extends string>(
 /** The folder of faces below the quality gate (never in a person). */
 export const NOT_FACES = "not_faces";
 
+/** The folder of the faces kept out of people as hard to recognise. */
+export const HARD_TO_RECOGNISE = "hard_to_recognise";
+
 /** Escapes text for HTML content and attribute values. */
 function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -179,7 +182,7 @@ export interface ReportPerson {
  */
 export function groupFaces(
   data: Pick<ReportData, "faces" | "clusters">,
-): { people: ReportPerson[]; alone: ReportFace[]; notFaces: ReportFace[] } {
+): { people: ReportPerson[]; alone: ReportFace[]; notFaces: ReportFace[]; hard: ReportFace[] } {
   const byFolder = new Map<string, ReportFace[]>();
   for (const f of data.faces) {
     const list = byFolder.get(f.folder) ?? [];
@@ -194,6 +197,7 @@ export function groupFaces(
     people,
     alone: typical(byFolder.get("unclustered") ?? []),
     notFaces: byFolder.get(NOT_FACES) ?? [],
+    hard: byFolder.get(HARD_TO_RECOGNISE) ?? [],
   };
 }
 
@@ -407,7 +411,7 @@ function peopleGrid(
  * ```
  */
 export function renderReport(data: ReportData): string {
-  const { people, alone, notFaces } = groupFaces(data);
+  const { people, alone, notFaces, hard } = groupFaces(data);
   const acc = data.accounting;
   const errors = data.metrics ? clusteringErrors(data.faces) : null;
   const mixOf = new Map(errors?.merges.map((m) => [m.folder, m]) ?? []);
@@ -421,7 +425,9 @@ export function renderReport(data: ReportData): string {
     }</h1>`,
     `<div>${data.photos} photos: ${
       acc ? `${acc.with_faces} with a face, ` : ""
-    }${data.without_faces.length} without a face, ${data.failed.length} failed · ${data.faces.length} faces, ${alone.length} alone, ${notFaces.length} not faces${
+    }${data.without_faces.length} without a face, ${data.failed.length} failed · ${data.faces.length} faces, ${alone.length} alone, ${
+      hard.length ? `${hard.length} hard to recognise, ` : ""
+    }${notFaces.length} not faces${
       data.detection?.whole ? ` · ${data.detection.whole} pictures taken whole as a face` : ""
     }</div></header>`,
   );
@@ -443,6 +449,8 @@ export function renderReport(data: ReportData): string {
   out.push(
     `<section id="unclustered"><h2>Faces that joined nobody: ${alone.length}</h2>`,
     `<div class="faces">${alone.map((f) => img(f, 72)).join("")}</div></section>`,
+    `<section id="hard"><h2>Hard to recognise (their person lay near the unrecognisable-face centre; kept out of people): ${hard.length}</h2>`,
+    `<div class="faces">${hard.map((f) => img(f, 72)).join("")}</div></section>`,
     `<section id="not-faces"><h2>Not faces (below the quality gate, in no person): ${notFaces.length}</h2>`,
     `<div class="faces">${notFaces.map((f) => img(f, 72)).join("")}</div></section>`,
     `<section id="failed"><h2>Files that failed: ${data.failed.length}</h2>`,

@@ -40,6 +40,7 @@ button{cursor:pointer}
 <header>
 <a href="#people" id="nav-people">People</a>
 <a href="#alone" id="nav-alone">Faces alone</a>
+<a href="#hard" id="nav-hard">Hard to recognise</a>
 <a href="#notfaces" id="nav-notfaces">Not faces</a>
 <input id="search" placeholder="search by name ( / )" size="18">
 <button id="undo" title="u">Undo</button>
@@ -162,8 +163,8 @@ async function facesView(kind) {
     '<span id="count" class="muted"></span></div><datalist id="names"></datalist><div id="list"></div>';
   faceOrder = [];
   await lazyList($("#list"), async (offset) => {
-    const j = await api(kind === "alone" ? "/api/alone" : "/api/notfaces", { offset });
-    $("#title").textContent = j.total + (kind === "alone" ? " faces that joined nobody" : " not faces (below the quality gate or marked)");
+    const j = await api("/api/" + kind, { offset });
+    $("#title").textContent = j.total + (kind === "alone" ? " faces that joined nobody" : kind === "hard" ? " faces hard to recognise (kept out of people; move one to a person to keep it there)" : " not faces (below the quality gate or marked)");
     faceOrder.push(...j.faces.map((f) => f.id));
     return { total: j.total, items: j.faces };
   }, (f) => faceCard(f, (f.suggestions || []).slice(0, 1).map((s) =>
@@ -175,11 +176,11 @@ async function render() {
   const h = location.hash.slice(1) || "people";
   const m = /^person\\/(\\d+)$/.exec(h);
   view = m ? { kind: "person", id: Number(m[1]) } : { kind: h };
-  for (const k of ["people", "alone", "notfaces"]) $("#nav-" + k).classList.toggle("on", view.kind === k);
+  for (const k of ["people", "alone", "hard", "notfaces"]) $("#nav-" + k).classList.toggle("on", view.kind === k);
   document.body.dataset.ready = "";
   try {
     if (view.kind === "person") await personView(view.id);
-    else if (view.kind === "alone" || view.kind === "notfaces") await facesView(view.kind);
+    else if (["alone", "hard", "notfaces"].includes(view.kind)) await facesView(view.kind);
     else await peopleView();
   } catch (e) {
     main.innerHTML = '<p class="muted">' + esc(e.message) + ' <a href="#people">people</a></p>';

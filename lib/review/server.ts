@@ -251,9 +251,9 @@ class Review {
     if (path === "/api/people") return json(peoplePage(s, url, offset, limit));
     let m = /^\/api\/person\/(\d+)$/.exec(path);
     if (m) return await this.#person(s, Number(m[1]), offset, limit);
-    if (path === "/api/alone" || path === "/api/notfaces") {
-      return await this.#alone(s, path === "/api/alone", offset, limit);
-    }
+    const lists = { "/api/alone": "alone", "/api/notfaces": "notfaces", "/api/hard": "hard" };
+    const which = lists[path as keyof typeof lists] as FaceList | undefined;
+    if (which) return await this.#alone(s, which, offset, limit);
     m = /^\/face\/(\d+)$/.exec(path);
     if (m) {
       if (!s.byId.has(Number(m[1]))) return problem(404, `no face ${m[1]} in this library`);
@@ -284,12 +284,17 @@ class Review {
     });
   }
 
-  /** The faces alone (with the nearest named person each), or the not-faces. */
-  async #alone(s: Snapshot, alone: boolean, offset: number, limit: number): Promise<Response> {
-    const faces = s.faces.filter((f) =>
-      f.personId === null &&
-      (alone ? !f.notFace && f.quality >= s.gate : f.notFace || f.quality < s.gate)
-    );
+  /**
+   * The faces alone (with the nearest named person each), the faces hard to recognise (with
+   * it too), or the not-faces.
+   */
+  async #alone(s: Snapshot, which: FaceList, offset: number, limit: number): Promise<Response> {
+    const faces = s.faces.filter((f) => {
+      if (f.personId !== null) return false;
+      const notFace = f.notFace || f.quality < s.gate;
+      return which === "notfaces" ? notFace : !notFace && f.hard === (which === "hard");
+    });
+    const alone = which !== "notfaces";
     const page = faces.slice(offset, offset + limit);
     const vectors = alone && page.length
       ? await this.lib.store.vectors(page.map((f) => f.id), s.dims)
@@ -336,6 +341,9 @@ class Review {
     });
   }
 }
+
+/** The lists of faces in no person. */
+type FaceList = "alone" | "hard" | "notfaces";
 
 /** The page itself. */
 function page(): Response {

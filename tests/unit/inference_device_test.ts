@@ -70,7 +70,7 @@ Deno.test({
 Deno.test("inference: WASM with two threads (main thread) gives the one-thread descriptors and exits; Workers use one thread", async () => {
   const script = `
     import { loadOnnxModel, wasmThreads } from "${new URL(
-    "../lib/embed/onnx_runtime.ts",
+    "../../lib/embed/onnx_runtime.ts",
     import.meta.url,
   )}";
     import { loadModelFile } from "${new URL("../../lib/models.ts", import.meta.url)}";
@@ -98,7 +98,7 @@ Deno.test("inference: WASM with two threads (main thread) gives the one-thread d
   assert(worst < 1e-5, `two threads differ by ${worst}`);
   // inside a Worker the sessions keep one thread (the face workers are the parallelism)
   const code = `import { wasmThreads } from "${new URL(
-    "../lib/embed/onnx_runtime.ts",
+    "../../lib/embed/onnx_runtime.ts",
     import.meta.url,
   )}"; self.postMessage(wasmThreads());`;
   // (the captured Worker: onnxruntime-web replaces the global one with Node's on load)

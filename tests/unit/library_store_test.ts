@@ -4,6 +4,7 @@
 import { SCHEMA_VERSION, SqliteStore } from "../../lib/library/sqlite_store.ts";
 import { graphOfLists, updateNeighbours } from "../../lib/library/neighbours.ts";
 import { constrainedInfomap } from "../../lib/library/constrained_infomap.ts";
+import { recluster } from "../../lib/library/recluster.ts";
 import { CpuKnn } from "../../lib/knn/cpu.ts";
 import type { NewFace } from "../../lib/library/store.ts";
 import { DatabaseSync } from "node:sqlite";
@@ -131,6 +132,7 @@ Deno.test("library store: an edit is one transaction with its inverse; undo rest
       personId: p,
       pinned: true,
       similarity: 0,
+      hard: false,
     });
     assertEquals((await store.decisions()).length, 2);
     assertEquals((await store.undo())!.kind, "move");
@@ -268,3 +270,48 @@ Deno.test("constrained Infomap: same-photo faces apart, pinned groups together, 
   });
   assert(two.module[0] !== two.module[1]);
 });
+
+Deno.test("recluster: a person near the unrecognisable centre is dissolved into faces hard to recognise, unless the user put a face there", () =>
+  withStore(async (store) => {
+    // three tight groups of five faces in 8-d; group c lies along the centre's axis
+    const d = 8, axis = (i: number) => Array.from({ length: d }, (_, j) => (j === i ? 1 : 0));
+    const near = (i: number, k: number) => {
+      const v = axis(i).map((x, j) => x + (j === (i + 1) % d ? 0.02 * k : 0));
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const groups = { a: 0, b: 2, c: 5 };
+    await store.setSetting("model_key", "test");
+    for (const [name, i] of Object.entries(groups)) {
+      await store.putPhotos(
+        Array.from({ length: 5 }, (_, k) => ({
+          photo: photo(`${name}${k}.jpg`),
+          faces: [face(near(i, k))],
+        })),
+      );
+    }
+    const faces = await store.faces();
+    const centre = Float32Array.from(axis(5));
+    const o = { dims: d, k: 6, minSim: 0.5, minQuality: 0.5, unrecognisable: centre };
+    const first = await recluster(store, o);
+    assertEquals(first.unrecognisable, { persons: 1, faces: 5 });
+    const byFace = new Map((await store.assignments()).map((a) => [a.faceId, a]));
+    const inC = faces.filter((f) => f.photoId > 10).map((f) => f.id);
+    for (const id of inC) {
+      assertEquals([byFace.get(id)?.personId, byFace.get(id)?.hard], [null, true]);
+    }
+    assertEquals(first.people, 2);
+    // the user puts one of them in a person of its own: that person is kept
+    await store.edit("move", "a hard face to a new person", {
+      create: [null],
+      assign: [{ faceId: inC[0], personId: -1, pinned: true }],
+    });
+    const second = await recluster(store, o);
+    assertEquals(second.unrecognisable.persons, 0);
+    const now = new Map((await store.assignments()).map((a) => [a.faceId, a]));
+    const kept = now.get(inC[0])!;
+    assert(kept.personId !== null && kept.pinned && !kept.hard, JSON.stringify(kept));
+    // without a centre nothing is dissolved
+    const third = await recluster(store, { ...o, unrecognisable: null });
+    assertEquals(third.unrecognisable, { persons: 0, faces: 0 });
+  }));
