@@ -135,6 +135,7 @@ async function main() {
         ],
         ["bench/library.ts", "lfw_min10"],
         ["bench/decisions.ts", "--steps", "5000"],
+        ["bench/degraded.ts"],
       ],
       gpu: [["bench/gpu_profile.ts"], ["bench/gpu_embed.ts"]],
     };

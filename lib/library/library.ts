@@ -359,9 +359,10 @@ export class Library implements LibraryReader {
   }
 
   /**
-   * The unrecognisable-identity centre of this library's model (see `recognisability.ts`):
-   * kept in the library, estimated again when the faces have doubled since; null with too
-   * few faces.
+   * The unrecognisable-identity centre of this library's model (see `recognisability.ts`),
+   * from a sample of its faces chosen by their content (the same photos give the same sample
+   * in any library, whatever its history); kept in the library and estimated again only when
+   * the sample changes. null with too few faces.
    */
   async #centre(
     model: EmbeddingModel,
@@ -369,15 +370,24 @@ export class Library implements LibraryReader {
     o: UpdateOptions,
   ): Promise<Float32Array | null> {
     const key = `unrecognisable:${s.model.key}${s.flip ? "-flip" : ""}`;
-    const ids = (await this.store.faces()).filter((f) => !f.notFace && f.quality >= s.minQuality)
-      .map((f) => f.id);
+    const { faces, photos } = await this.store.snapshot();
+    const sha = new Map(photos.map((p) => [p.id, p.sha256]));
+    const candidates = faces.filter((f) => !f.notFace && f.quality >= s.minQuality)
+      .map((f) => ({
+        id: f.id,
+        key: `${sha.get(f.photoId)}:${Math.round(f.box.x)},${Math.round(f.box.y)}`,
+      }));
+    if (candidates.length < CENTRE_MIN_FACES) return null;
+    const sample = centreSample(candidates);
+    const keys = sample.map((c) => c.key);
     const kept = JSON.parse((await this.store.setting(key)) ?? "null") as
-      | { faces: number; centre: number[] }
+      | { sample: string[]; centre: number[] }
       | null;
-    if (kept && kept.faces * 2 > ids.length) return Float32Array.from(kept.centre);
-    if (ids.length < CENTRE_MIN_FACES) return null;
+    if (kept && JSON.stringify(kept.sample) === JSON.stringify(keys)) {
+      return Float32Array.from(kept.centre);
+    }
     const chips: RgbImage[] = [];
-    for (const id of centreSample(ids)) {
+    for (const { id } of sample) {
       const png = await this.store.chip(id);
       if (png) chips.push(blurChip(await decodeImage(png, `face ${id}`)));
     }
@@ -388,7 +398,7 @@ export class Library implements LibraryReader {
       const { vectors } = await embedder.embedWithNorms(chips);
       const centre = centreOf(vectors, model.dims);
       if (centre === null) return null;
-      await this.store.setSetting(key, JSON.stringify({ faces: ids.length, centre: [...centre] }));
+      await this.store.setSetting(key, JSON.stringify({ sample: keys, centre: [...centre] }));
       return centre;
     } finally {
       await embedder.release();

@@ -100,22 +100,31 @@ export function centreOf(vectors: Float32Array, dims: number): Float32Array | nu
 }
 
 /**
- * The faces whose chips estimate the centre: up to {@link CENTRE_SAMPLE}, evenly spread
- * over the ids (the same library gives the same sample).
+ * The faces whose chips estimate the centre: up to {@link CENTRE_SAMPLE}, those whose content
+ * keys (photo bytes' hash and box) hash lowest, so that the same photos give the same sample
+ * in any library, and a few new photos change only a few of its faces.
  *
- * @param ids Candidate face ids, increasing.
- * @returns The sample.
+ * @param faces Candidates, each with its id and content key.
+ * @returns The sample, in hash order.
  *
  * @example
  * ```ts
  * import { centreSample } from "./recognisability.ts";
- * console.log(centreSample([1, 2, 3]).length); // 3
+ * console.log(centreSample([{ id: 1, key: "a" }, { id: 2, key: "b" }]).length); // 2
  * ```
  */
-export function centreSample(ids: number[]): number[] {
-  if (ids.length <= CENTRE_SAMPLE) return ids;
-  return Array.from(
-    { length: CENTRE_SAMPLE },
-    (_, i) => ids[Math.floor((i * ids.length) / CENTRE_SAMPLE)],
-  );
+export function centreSample<T extends { key: string }>(faces: T[]): T[] {
+  const hashed = faces.map((f) => ({ f, h: fnv1a(f.key) }));
+  hashed.sort((a, b) => a.h - b.h || (a.f.key < b.f.key ? -1 : a.f.key > b.f.key ? 1 : 0));
+  return hashed.slice(0, CENTRE_SAMPLE).map((x) => x.f);
+}
+
+/** FNV-1a, 32 bits. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }
