@@ -21,6 +21,7 @@ import { createKnnBackend, type KnnDevice } from "./knn/select.ts";
 import { FaceEngine } from "./pipeline/face_engine.ts";
 import { streamFaces } from "./pipeline/face_stream.ts";
 import type { KnnBackend, KnnGraph } from "./knn/types.ts";
+import { DEFAULT_K, DEFAULT_MIN_SIM } from "./defaults.ts";
 
 /** An image for {@link embedFaces}: a path, encoded bytes (JPEG, PNG, PNM), or decoded RGB. */
 export type ImageInput = string | Uint8Array | RgbImage;
@@ -233,7 +234,7 @@ export async function buildKnnGraph(
     }
     m = { rows: vectors.length / dims, cols: dims, data: vectors };
   } else m = vectors;
-  const k = options.k ?? 80, minSim = options.minSim ?? 0.5;
+  const k = options.k ?? DEFAULT_K, minSim = options.minSim ?? DEFAULT_MIN_SIM;
   const backend = options.backend ??
     await createKnnBackend(options.device ?? "auto", { onNotice: options.onNotice ?? (() => {}) });
   const knn = await backend.search(l2Normalize(m, "vectors"), k, {

@@ -12,6 +12,7 @@ import { CpuKnn } from "../knn/cpu.ts";
 import { type Links, linksFromKnn } from "../knn/links.ts";
 import { l2Normalize } from "../knn/normalize.ts";
 import type { KnnBackend, KnnGraph } from "../knn/types.ts";
+import { DEFAULT_K, DEFAULT_MIN_SIM } from "../defaults.ts";
 
 /** Options of {@link clusterFeatures}. */
 export interface ClusterFeaturesOptions {
@@ -85,8 +86,8 @@ export async function clusterFeatures(
   features: Matrix,
   options: ClusterFeaturesOptions = {},
 ): Promise<FeatureClustering> {
-  const k = options.k ?? 80;
-  const minSim = options.minSim ?? 0.5;
+  const k = options.k ?? DEFAULT_K;
+  const minSim = options.minSim ?? DEFAULT_MIN_SIM;
   if (!Number.isInteger(k) || k < 1) throw new InputError("k", `must be an integer ≥ 1, got ${k}`);
   if (!(minSim >= -1 && minSim <= 1)) {
     throw new InputError("min_sim", `must lie in [-1, 1], got ${minSim}`);

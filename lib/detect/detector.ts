@@ -15,6 +15,7 @@ import type { RgbImage } from "../image/types.ts";
 import { loadModelFile } from "../models.ts";
 import { nonMaxSuppression } from "./nms.ts";
 import { decodeYunet, toPhoto, YUNET, YUNET_MIN_SCORE, yunetInput } from "./yunet.ts";
+import { DEFAULT_MIN_FACE_SIZE } from "../defaults.ts";
 
 /** A face found in an image. */
 export interface DetectedFace {
@@ -125,7 +126,7 @@ export async function defaultDetector(
  * ```
  */
 export function detectorKey(kind: DetectorKind, refine: boolean, options: DetectOptions): string {
-  const size = options.minFaceSize ?? 20;
+  const size = options.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
   const crop = options.crop ? "-crop" : "";
   if (kind === "ssd") return `ssd68-v1-c${options.minConfidence ?? 0.5}-s${size}${crop}`;
   return `yunet-${YUNET.sha256.slice(0, 12)}-p${refine ? 68 : 5}-c${
@@ -242,7 +243,7 @@ export class FaceDetector {
   async #yunet(img: RgbImage, border: number, options: DetectOptions): Promise<DetectedFace[]> {
     const input = yunetInput(img, options.maxSide ?? 640, border);
     const out = await this.#boxModel.run(input.data, [1, 3, input.height, input.width]);
-    const minSize = options.minFaceSize ?? 20;
+    const minSize = options.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
     const faces: DetectedFace[] = [];
     for (
       const f of decodeYunet(out, input.width, input.height, 0, {
@@ -284,7 +285,7 @@ export class FaceDetector {
       options.maxOverlap ?? 0.5,
       minConfidence,
     );
-    const minSize = options.minFaceSize ?? 20;
+    const minSize = options.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
     const faces: DetectedFace[] = [];
     const toPx = SSD / scale, shift = off / scale;
     for (const i of keep) {

@@ -12,6 +12,7 @@ import { InputError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { inspectModel } from "../onnx/prepare.ts";
 import { type EmbeddingModel, MODELS } from "./models.ts";
+import { DEFAULT_MIN_SIM } from "../defaults.ts";
 
 /** The optional `PATH.json` beside a model file. */
 export interface ModelSidecar {
@@ -94,7 +95,7 @@ export async function modelFromFile(path: string): Promise<EmbeddingModel> {
   const mean = numbers3(side.mean, "mean", sidecarPath) ?? [0.5, 0.5, 0.5];
   const std = numbers3(side.std, "std", sidecarPath) ?? [0.5, 0.5, 0.5];
   if (std.some((s) => s <= 0)) throw new InputError(sidecarPath, "std must be positive");
-  const minSim = side.minSim ?? 0.5;
+  const minSim = side.minSim ?? DEFAULT_MIN_SIM;
   if (typeof minSim !== "number" || !(minSim >= -1 && minSim <= 1)) {
     throw new InputError(sidecarPath, "minSim must be a number in [-1, 1]");
   }

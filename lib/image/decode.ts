@@ -17,6 +17,7 @@ import { exifOrientation } from "./exif.ts";
 import { decodePnm, readPnmHeader } from "./pnm.ts";
 import { applyOrientation } from "./transform.ts";
 import type { RgbImage } from "./types.ts";
+import { DEFAULT_MAX_PIXELS } from "../defaults.ts";
 
 /** The decoders of JPEG and PNG. */
 export type Decoder = "sharp" | "imagescript";
@@ -275,7 +276,7 @@ export async function decodeImage(
   if (!DECODABLE.includes(format)) {
     throw new InputError(name, `unsupported image format ${format.toUpperCase()}`);
   }
-  const maxPixels = options.maxPixels ?? 100_000_000;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (SHARP_ONLY.includes(format)) return await decodeSharpOnly(bytes, format, name, maxPixels);
   const { width, height } = imageSize(bytes, format, name);
   checkSize(width, height, maxPixels, name);
