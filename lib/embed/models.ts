@@ -51,6 +51,12 @@ export interface EmbeddingModel {
    * first, 1 from the second (see `faceQuality`); absent: the model's norms are not used.
    */
   normRange?: [number, number];
+  /**
+   * A person whose mean direction has at least this cosine to the unrecognisable-identity
+   * centre is dissolved (see `lib/library/recognisability.ts`); absent: no such check (the
+   * threshold is the model's own: measured for MobileFaceNet only).
+   */
+  unrecognisable?: number;
 }
 
 /**
@@ -91,6 +97,7 @@ export const MOBILEFACENET: EmbeddingModel = {
   dims: 128,
   minSim: 0.45,
   normRange: [10, 13],
+  unrecognisable: 0.4,
   sha256: "b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
   about: "MobileFaceNet (ArcFace loss) by foamliu/MobileFaceNet, Apache-2.0, downloaded",
   normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },

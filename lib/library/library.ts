@@ -33,9 +33,8 @@ import { type ClusteringMetrics, evaluate } from "../metrics/metrics.ts";
 import { FaceEngine } from "../pipeline/face_engine.ts";
 import { FaceEmbedder } from "../embed/embedder.ts";
 import { nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
-import { decodeImage } from "../image/decode.ts";
 import type { RgbImage } from "../image/types.ts";
-import { blurChip, CENTRE_MIN_FACES, centreOf, centreSample } from "./recognisability.ts";
+import { blurStoredChip, CENTRE_MIN_FACES, centreOf, centreSample } from "./recognisability.ts";
 import type { ScanProblem } from "../scan/scan.ts";
 import { ingest, type IngestSummary, scanChanges } from "./ingest.ts";
 import { recluster, type ReclusterSummary } from "./recluster.ts";
@@ -321,7 +320,8 @@ export class Library implements LibraryReader {
     const t2 = performance.now();
     options.signal?.throwIfAborted();
     progress("cluster", 0, 0);
-    const unrecognisable = await this.#centre(model, s, options);
+    const centre = await this.#centre(model, s, options);
+    const unrecognisable = centre && { centre, threshold: model.unrecognisable! };
     const people = await recluster(store, {
       dims: model.dims,
       k: s.k,
@@ -369,6 +369,7 @@ export class Library implements LibraryReader {
     s: LibrarySettings,
     o: UpdateOptions,
   ): Promise<Float32Array | null> {
+    if (model.unrecognisable === undefined) return null;
     const key = `unrecognisable:${s.model.key}${s.flip ? "-flip" : ""}`;
     const { faces, photos } = await this.store.snapshot();
     const sha = new Map(photos.map((p) => [p.id, p.sha256]));
@@ -386,11 +387,10 @@ export class Library implements LibraryReader {
     if (kept && JSON.stringify(kept.sample) === JSON.stringify(keys)) {
       return Float32Array.from(kept.centre);
     }
-    const chips: RgbImage[] = [];
-    for (const { id } of sample) {
+    const chips: RgbImage[] = (await Promise.all(sample.map(async ({ id }) => {
       const png = await this.store.chip(id);
-      if (png) chips.push(blurChip(await decodeImage(png, `face ${id}`)));
-    }
+      return png ? await blurStoredChip(png, `face ${id}`) : null;
+    }))).filter((c): c is RgbImage => c !== null);
     if (chips.length < CENTRE_MIN_FACES) return null;
     const device = o.inference ?? ((await nativeInferenceAvailable()) ? "native" : "wasm");
     const embedder = await FaceEmbedder.load(model, { device, cacheDir: o.cacheDir, flip: s.flip });

@@ -12,7 +12,6 @@
 import { linksFromKnn } from "../knn/links.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { constrainedInfomap } from "./constrained_infomap.ts";
-import { UNRECOGNISABLE_PERSON } from "./recognisability.ts";
 import { graphOfLists, type NeighbourSummary, updateNeighbours } from "./neighbours.ts";
 import type { Clustering, LibraryStore, StoredFace } from "./store.ts";
 
@@ -31,10 +30,11 @@ export interface ReclusterOptions {
   /** Infomap's seed. @default 123 */
   seed?: number;
   /**
-   * The unrecognisable-identity centre (see `recognisability.ts`): a person whose mean lies
-   * near it is dissolved, its faces kept apart as hard to recognise. null: no check.
+   * The unrecognisable-identity centre (see `recognisability.ts`) and the model's threshold:
+   * a person whose mean has at least that cosine to it is dissolved, its faces kept apart as
+   * hard to recognise. null: no check.
    */
-  unrecognisable?: Float32Array | null;
+  unrecognisable?: { centre: Float32Array; threshold: number } | null;
 }
 
 /** What {@link recluster} changed. */
@@ -114,6 +114,8 @@ export async function recluster(
     group: Int32Array.from(chosen, (f) => pinnedTo.get(f.id) ?? -1),
     cannot: cannotOf,
   }, o.seed ?? 123);
+  // junk modules are dissolved before persons are matched, so they take no id
+  const hard = dissolveUnrecognisable(res.module, chosen, pinnedTo, vectors, o);
   const personOf = matchModules(res.module, res.count, chosen, pinnedTo, prev, vectors, o, [
     ...(await store.persons()),
   ]);
@@ -121,7 +123,6 @@ export async function recluster(
   chosen.forEach((f, r) => {
     if (!pinnedTo.has(f.id) && cannotOf.get(r)?.has(personOf[r])) personOf[r] = 0;
   });
-  const hard = dissolveUnrecognisable(personOf, chosen, pinnedTo, vectors, o);
   const t2 = performance.now();
   const clustering = centroidsAndSimilarities(personOf, chosen, pinnedTo, vectors, o.dims, hard);
   const created = await store.saveClustering(clustering);
@@ -260,12 +261,13 @@ function meanOf(rows: number[], vectors: Float32Array, d: number): Float64Array 
 }
 
 /**
- * The persons whose mean direction lies near the unrecognisable-identity centre, dissolved:
- * their rows become faces alone (`personOf` 0), marked hard to recognise. A person holding a
- * face the user put there is never dissolved.
+ * The modules whose mean direction lies near the unrecognisable-identity centre, dissolved
+ * (in place): their rows become faces alone (module −1), marked hard to recognise. A module
+ * of two or more faces is a person-to-be; one holding a face the user put somewhere is
+ * never dissolved.
  */
 function dissolveUnrecognisable(
-  personOf: Int32Array,
+  module: Int32Array,
   faces: StoredFace[],
   pinnedTo: Map<number, number>,
   vectors: Float32Array,
@@ -275,17 +277,17 @@ function dissolveUnrecognisable(
   const ui = o.unrecognisable;
   if (!ui) return { persons: 0, rows };
   const rowsOf = new Map<number, number[]>();
-  personOf.forEach((p, r) => p !== 0 && rowsOf.set(p, [...(rowsOf.get(p) ?? []), r]));
+  module.forEach((m, r) => m >= 0 && rowsOf.set(m, [...(rowsOf.get(m) ?? []), r]));
   let persons = 0;
   for (const [, list] of rowsOf) {
-    if (list.some((r) => pinnedTo.has(faces[r].id))) continue;
+    if (list.length < 2 || list.some((r) => pinnedTo.has(faces[r].id))) continue;
     const mean = meanOf(list, vectors, o.dims);
     let cos = 0;
-    for (let j = 0; j < o.dims; j++) cos += mean[j] * ui[j];
-    if (cos < UNRECOGNISABLE_PERSON) continue;
+    for (let j = 0; j < o.dims; j++) cos += mean[j] * ui.centre[j];
+    if (cos < ui.threshold) continue;
     persons++;
     for (const r of list) {
-      personOf[r] = 0;
+      module[r] = -1;
       rows.add(r);
     }
   }

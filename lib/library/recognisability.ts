@@ -5,7 +5,9 @@
  * the library's own faces with no per-dataset tuning: a sample of their aligned chips, each
  * blurred until no identity is left, embedded by the library's model, averaged. A person
  * whose mean direction lies near it is dissolved after clustering (its faces are kept apart
- * as hard to recognise); a person with faces the user put there never is.
+ * as hard to recognise); a person with faces the user put there never is. The threshold is
+ * the model's own (`EmbeddingModel.unrecognisable`): 0.4 for MobileFaceNet; a model without
+ * one (dlib, whose embeddings all lie within a narrow cone) has no such check.
  *
  * Measured (BENCHMARKS.md, `bench/degraded.ts`): the cosine of a person's mean to this centre
  * is 0.51–0.60 for the junk people of degraded lfw photos and at most 0.23 for every real
@@ -14,13 +16,11 @@
  * @module
  */
 
+import { decodeImage, loadSharp } from "../image/decode.ts";
 import type { RgbImage } from "../image/types.ts";
 
-/** A person whose mean direction has at least this cosine to the centre is dissolved. */
-export const UNRECOGNISABLE_PERSON = 0.4;
-
 /** Chips sampled to estimate the centre. */
-export const CENTRE_SAMPLE = 64;
+export const CENTRE_SAMPLE = 32;
 
 /** Fewest faces for an estimate (fewer: no check). */
 export const CENTRE_MIN_FACES = 8;
@@ -54,7 +54,7 @@ export function blurChip(chip: RgbImage): RgbImage {
   };
 }
 
-/** One box-blur pass along rows (`horizontal`) or columns, RGB, edges clamped. */
+/** One box-blur pass along rows (`horizontal`) or columns, RGB, edges clamped (running sums). */
 function boxBlur(
   src: Float32Array,
   w: number,
@@ -64,17 +64,44 @@ function boxBlur(
 ): Float32Array {
   const out = new Float32Array(src.length);
   const [n, lines] = horizontal ? [w, h] : [h, w];
-  const at = (line: number, i: number) => (horizontal ? line * w + i : i * w + line) * 3;
+  const step = horizontal ? 3 : 3 * w, norm = 1 / (2 * r + 1);
   for (let line = 0; line < lines; line++) {
+    const base = horizontal ? line * w * 3 : line * 3;
     for (let c = 0; c < 3; c++) {
+      const at = (i: number) => src[base + Math.min(n - 1, Math.max(0, i)) * step + c];
+      let sum = 0;
+      for (let k = -r; k <= r; k++) sum += at(k);
       for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let k = -r; k <= r; k++) s += src[at(line, Math.min(n - 1, Math.max(0, i + k))) + c];
-        out[at(line, i) + c] = s / (2 * r + 1);
+        out[base + i * step + c] = sum * norm;
+        sum += at(i + r + 1) - at(i - r);
       }
     }
   }
   return out;
+}
+
+/**
+ * A stored chip (PNG) blurred as {@link blurChip} does, by sharp where it loads (native,
+ * several at once), else decoded and blurred here.
+ *
+ * @param png The chip.
+ * @param name Its name in errors.
+ * @returns The blurred chip.
+ *
+ * @example
+ * ```ts ignore
+ * const blurred = await blurStoredChip((await store.chip(7))!, "face 7");
+ * ```
+ */
+export async function blurStoredChip(png: Uint8Array, name: string): Promise<RgbImage> {
+  const sharp = await loadSharp();
+  if (!sharp) return blurChip(await decodeImage(png, name));
+  const img = sharp(png);
+  const { width } = await img.metadata() as { width: number };
+  // three box passes of radius w/25 are a Gaussian of sigma ≈ w/25
+  const { data, info } = await img.blur(Math.max(0.3, width / 25)).removeAlpha().raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
 /**

@@ -292,7 +292,13 @@ Deno.test("recluster: a person near the unrecognisable centre is dissolved into 
     }
     const faces = await store.faces();
     const centre = Float32Array.from(axis(5));
-    const o = { dims: d, k: 6, minSim: 0.5, minQuality: 0.5, unrecognisable: centre };
+    const o = {
+      dims: d,
+      k: 6,
+      minSim: 0.5,
+      minQuality: 0.5,
+      unrecognisable: { centre, threshold: 0.4 },
+    };
     const first = await recluster(store, o);
     assertEquals(first.unrecognisable, { persons: 1, faces: 5 });
     const byFace = new Map((await store.assignments()).map((a) => [a.faceId, a]));
