@@ -447,17 +447,20 @@ function rowsOf(people: PersonView[], faces: FaceView[], folderOf: Map<number, s
   return { faceRows, clusters };
 }
 
+/** What one export read and decided, handed to the manifest and report writers. */
+interface ExportRun {
+  faces: FaceView[];
+  people: PersonView[];
+  photos: StoredPhoto[];
+  summary: ExportSummary;
+  folderOf: Map<number, string>;
+}
+
 /** `clusters.json`'s contents: every face, the clusters, the people, the accounting. */
 async function buildManifest(
   lib: LibraryReader,
   settings: LibrarySettings | null,
-  run: {
-    faces: FaceView[];
-    people: PersonView[];
-    photos: StoredPhoto[];
-    summary: ExportSummary;
-    folderOf: Map<number, string>;
-  },
+  run: ExportRun,
   options: ExportOptions,
 ): Promise<Record<string, unknown> & { faces: { folder: string }[] }> {
   const store = lib.store;
@@ -533,13 +536,7 @@ async function writeManifestAndReport(
   lib: LibraryReader,
   settings: LibrarySettings | null,
   out: string,
-  run: {
-    faces: FaceView[];
-    people: PersonView[];
-    photos: StoredPhoto[];
-    summary: ExportSummary;
-    folderOf: Map<number, string>;
-  },
+  run: ExportRun,
   options: ExportOptions,
 ): Promise<Set<string>> {
   const store = lib.store, faces = run.faces, dims = settings?.model.dims ?? 0;
