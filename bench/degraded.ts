@@ -23,10 +23,9 @@ import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { Library } from "../lib/library/library.ts";
 import { startReview } from "../lib/review/server.ts";
-import { degrade, KINDS } from "../tests/degrade.ts";
+import { makeDegradedSets } from "../tests/degrade.ts";
 import { sharedPhotos } from "../tests/shared.ts";
 
-const SHARED = new URL("../../shared/faces/", import.meta.url).pathname;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 // deno-lint-ignore no-explicit-any -- the CLI's JSON and clusters.json
@@ -129,22 +128,7 @@ if (import.meta.main) {
   const people = [...new Set(photos.map((p) => p.split("/")[0]))].slice(0, Number(values.people));
   const root = values.keep ?? await Deno.makeTempDir({ prefix: "facecluster-bench-degraded-" });
   try {
-    let seed = 1;
-    for (const who of people) {
-      const mine = photos.filter((p) => p.startsWith(`${who}/`)).slice(0, Number(values.per));
-      for (const set of ["degraded", "mixed"]) {
-        await Deno.mkdir(`${root}/${set}/${who}`, { recursive: true });
-      }
-      for (const [i, p] of mine.entries()) {
-        const bytes = await Deno.readFile(`${SHARED}lfw_min10/${p}`);
-        const kind = KINDS[(i + seed) % KINDS.length];
-        const out = await degrade(bytes, kind, seed++);
-        const name = `${kind}_${p.split("/")[1]}`;
-        await Deno.writeFile(`${root}/degraded/${who}/${name}`, out);
-        await Deno.writeFile(`${root}/mixed/${who}/${name}`, out);
-        await Deno.writeFile(`${root}/mixed/${who}/clean_${p.split("/")[1]}`, bytes);
-      }
-    }
+    await makeDegradedSets(root, Number(values.people), Number(values.per));
     console.log(
       "| set | photos | faces (not faces) | people | BCubed F | NMI | coverage | junk among the 10 largest | worst purity |",
     );

@@ -256,11 +256,7 @@ export async function decisionProperty(
       kind = "undo";
       const d = await lib.undo();
       check(d !== null, "undo found nothing", story);
-      const back = undoStack.pop()!;
-      intent.pins = back.pins;
-      intent.not = back.not;
-      intent.notFaces = back.notFaces;
-      intent.names = back.names;
+      Object.assign(intent, undoStack.pop()!);
       say(`undo: ${d.kind}: ${d.summary}`);
     } else if (r < 0.27 && people.length > 0) {
       kind = "name";
@@ -345,11 +341,7 @@ export async function decisionProperty(
       // now and then: undo at once, which must give the people back exactly
       if (rnd() < 0.1) {
         await lib.undo();
-        const back = undoStack.pop()!;
-        intent.pins = back.pins;
-        intent.not = back.not;
-        intent.notFaces = back.notFaces;
-        intent.names = back.names;
+        Object.assign(intent, undoStack.pop()!);
         check((await tables(lib)) === before, `undo of ${kind} did not restore the people`, story);
         report.kinds.undo = (report.kinds.undo ?? 0) + 1;
         say(`undo at once`);

@@ -8,6 +8,7 @@
  */
 
 import { loadSharp } from "../lib/image/decode.ts";
+import { SHARED, sharedPhotos } from "./shared.ts";
 
 /** The degradations. */
 export const KINDS = ["blur", "dark", "shadow", "lowres", "cut"] as const;
@@ -58,4 +59,33 @@ export async function degrade(bytes: Uint8Array, kind: Kind, seed: number): Prom
     await sharp(px, { raw: { width: info.width, height: info.height, channels: 3 } })
       .jpeg({ quality: 90 }).toBuffer(),
   );
+}
+
+/**
+ * Degraded copies of lfw_min10's first `people` people (`per` photos each, the degradations in
+ * turn), labels kept: into `degraded/PERSON/KIND_FILE` and, with the clean originals beside
+ * them as `clean_FILE`, into `mixed/PERSON/`.
+ *
+ * @param root The folder the two sets go into.
+ * @param people How many people.
+ * @param per Photos of each.
+ */
+export async function makeDegradedSets(root: string, people: number, per: number): Promise<void> {
+  const photos = sharedPhotos("lfw_min10");
+  const who = [...new Set(photos.map((p) => p.split("/")[0]))].slice(0, people);
+  let seed = 1;
+  for (const w of who) {
+    for (const set of ["degraded", "mixed"]) {
+      await Deno.mkdir(`${root}/${set}/${w}`, { recursive: true });
+    }
+    for (const [i, p] of photos.filter((x) => x.startsWith(`${w}/`)).slice(0, per).entries()) {
+      const bytes = await Deno.readFile(`${SHARED}faces/lfw_min10/${p}`);
+      const kind = KINDS[(i + seed) % KINDS.length];
+      const out = await degrade(bytes, kind, seed++);
+      const file = p.split("/")[1];
+      await Deno.writeFile(`${root}/degraded/${w}/${kind}_${file}`, out);
+      await Deno.writeFile(`${root}/mixed/${w}/${kind}_${file}`, out);
+      await Deno.writeFile(`${root}/mixed/${w}/clean_${file}`, bytes);
+    }
+  }
 }

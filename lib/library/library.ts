@@ -59,6 +59,7 @@ import type {
   Edit,
   LibrarySnapshot,
   LibraryStore,
+  StoredFace,
   StoredPerson,
   StoredPhoto,
 } from "./store.ts";
@@ -320,9 +321,12 @@ export class Library implements LibraryReader {
     const t2 = performance.now();
     options.signal?.throwIfAborted();
     progress("cluster", 0, 0);
-    const centre = await this.#centre(model, s, options);
+    // the faces are read once, for the centre's sample and the clustering
+    const stored = await store.faces();
+    const centre = await this.#centre(model, s, options, stored);
     const unrecognisable = centre && { centre, threshold: model.unrecognisable! };
     const people = await recluster(store, {
+      faces: stored,
       dims: model.dims,
       k: s.k,
       minSim: s.minSim,
@@ -368,11 +372,11 @@ export class Library implements LibraryReader {
     model: EmbeddingModel,
     s: LibrarySettings,
     o: UpdateOptions,
+    faces: StoredFace[],
   ): Promise<Float32Array | null> {
     if (model.unrecognisable === undefined) return null;
     const key = `unrecognisable:${s.model.key}${s.flip ? "-flip" : ""}`;
-    const { faces, photos } = await this.store.snapshot();
-    const sha = new Map(photos.map((p) => [p.id, p.sha256]));
+    const sha = new Map((await this.store.photos()).map((p) => [p.id, p.sha256]));
     const candidates = faces.filter((f) => !f.notFace && f.quality >= s.minQuality)
       .map((f) => ({
         id: f.id,
@@ -635,8 +639,8 @@ export class Library implements LibraryReader {
     return (await this.faces()).filter((f) => f.personId === personId);
   }
 
-  async #checkFaces(ids: number[]): Promise<FaceView[]> {
-    const all = new Map((await this.faces()).map((f) => [f.id, f]));
+  async #checkFaces(ids: number[], known?: FaceView[]): Promise<FaceView[]> {
+    const all = new Map((known ?? await this.faces()).map((f) => [f.id, f]));
     if (ids.length === 0) throw new InputError("faces", "no face given");
     return ids.map((id) => {
       const f = all.get(id);
@@ -742,7 +746,8 @@ export class Library implements LibraryReader {
     to: PersonRef | null,
     newName: string | null = null,
   ): Promise<number> {
-    const faces = await this.#checkFaces(faceIds);
+    const all = await this.faces();
+    const faces = await this.#checkFaces(faceIds, all);
     const target = to === null ? null : await this.person(to);
     const pid = target?.id ?? -1;
     // "this face is Alice" means "with Alice's faces", and "not with Bob's": the persons the
@@ -751,7 +756,6 @@ export class Library implements LibraryReader {
     const moving = new Set(faceIds);
     const touched = new Set(faces.map((f) => f.personId).filter((p) => p !== null));
     if (target) touched.add(target.id);
-    const all = await this.faces();
     const stay = all.filter((f) =>
       f.personId !== null && touched.has(f.personId) && !f.pinned && !moving.has(f.id)
     );
@@ -953,7 +957,7 @@ function scanDetail(c: { candidates: unknown[]; gone: unknown[]; skipped: unknow
  * a person or alone above the quality gate, the one nearest the photo's centre.
  *
  * @param faces The faces.
- * @param photos The labeled photos.
+ * @param photos The photos (those without a label, a first folder, are left out).
  * @param gate The quality gate.
  * @returns Photo id → face id.
  *
@@ -967,7 +971,7 @@ export function labelCarriers(
   photos: StoredPhoto[],
   gate: number,
 ): Map<number, number> {
-  const byId = new Map(photos.map((p) => [p.id, p]));
+  const byId = new Map(photos.filter((p) => labelOf(p.path) !== null).map((p) => [p.id, p]));
   const best = new Map<number, { d: number; face: number }>();
   for (const f of faces) {
     const p = byId.get(f.photoId);

@@ -29,6 +29,8 @@ export interface ReclusterOptions {
   knn?: KnnBackend;
   /** Infomap's seed. @default 123 */
   seed?: number;
+  /** The library's faces, when the caller has just read them. */
+  faces?: StoredFace[];
   /**
    * The unrecognisable-identity centre (see `recognisability.ts`) and the model's threshold:
    * a person whose mean has at least that cosine to it is dissolved, its faces kept apart as
@@ -80,7 +82,7 @@ export async function recluster(
   store: LibraryStore,
   o: ReclusterOptions,
 ): Promise<ReclusterSummary> {
-  const faces = await store.faces();
+  const faces = o.faces ?? await store.faces();
   const before = await store.assignments();
   const prev = new Map(before.map((a) => [a.faceId, a.personId]));
   const pinnedTo = new Map(before.filter((a) => a.pinned).map((a) => [a.faceId, a.personId!]));

@@ -1,7 +1,8 @@
 /**
  * The one-shot call: a folder of photos in, every face found, embedded and clustered into
  * people, with timings and, for a labeled folder, the metrics. It is the library
- * (`lib/library`) on a store that lives only for the call (SQLite in memory): the same face
+ * (`lib/library`) on a store that lives only for the call (a SQLite file in a temporary
+ * folder, removed after): the same face
  * loop, clustering, evaluation and, when `out` is given, the same output folder as the main
  * job.
  *
@@ -182,7 +183,10 @@ export async function clusterFolder(
 ): Promise<FolderClustering> {
   const t0 = performance.now();
   await checkInputFolder(dir);
-  const lib = await Library.open(":memory:");
+  // a library file in a temporary folder, not in memory: the chips of a large folder (tens of
+  // KB a face) stay on disk; removed after the call
+  const tmp = await Deno.makeTempDir({ prefix: "facecluster-" });
+  const lib = await Library.open(`${tmp}/library.db`);
   try {
     const { out, chips, ...update } = options;
     let summary: UpdateSummary, written: ExportSummary | null = null, write = 0;
@@ -208,6 +212,7 @@ export async function clusterFolder(
     };
   } finally {
     await lib.close();
+    await Deno.remove(tmp, { recursive: true });
   }
 }
 
@@ -228,7 +233,7 @@ async function describe(
   const gate = (f: FaceView) => f.personId === null && (f.notFace || f.quality < s.minQuality);
   // the label on the face that carries it in the evaluation (one per labeled photo)
   const carriers = new Set(
-    labelCarriers(faces, photos.filter((p) => p.path.includes("/")), s.minQuality).values(),
+    labelCarriers(faces, photos, s.minQuality).values(),
   );
   const records = await Promise.all(faces.map(async (f, row): Promise<FaceRecord> => ({
     id: row,

@@ -7,15 +7,13 @@
 
 import { Library } from "../../lib/library/library.ts";
 import { startReview } from "../../lib/review/server.ts";
-import { degrade, KINDS } from "../degrade.ts";
+import { makeDegradedSets } from "../degrade.ts";
 import {
   assert,
   assertEquals,
   hasShared,
   runCli,
-  SHARED,
   SHARED_MODELS,
-  sharedPhotos,
   withSharedModels,
 } from "../shared.ts";
 
@@ -28,25 +26,10 @@ Deno.test({
   ignore: !(hasShared("faces/lfw_min10") && SHARED_MODELS),
   fn: () =>
     withSharedModels(async (cache, root) => {
-      const photos = sharedPhotos("lfw_min10");
-      const people = [...new Set(photos.map((p) => p.split("/")[0]))].slice(0, 40);
-      let seed = 1;
-      for (const who of people) {
-        await Deno.mkdir(`${root}/in/${who}`, { recursive: true });
-        for (const [i, p] of photos.filter((x) => x.startsWith(`${who}/`)).slice(0, 6).entries()) {
-          const bytes = await Deno.readFile(`${SHARED}faces/lfw_min10/${p}`);
-          const kind = KINDS[(i + seed) % KINDS.length];
-          const file = p.split("/")[1];
-          await Deno.writeFile(
-            `${root}/in/${who}/${kind}_${file}`,
-            await degrade(bytes, kind, seed++),
-          );
-          await Deno.writeFile(`${root}/in/${who}/clean_${file}`, bytes);
-        }
-      }
+      await makeDegradedSets(root, 40, 6);
       const out = `${root}/out`;
       const r = await runCli([
-        `${root}/in`,
+        `${root}/mixed`,
         "--out",
         out,
         "--json",
