@@ -91,6 +91,32 @@ export class DotKernel {
   }
 
   /**
+   * Copies rows `order[from]`, …, `order[from + count - 1]` of `data` into slot A (0) or B (1),
+   * zero-padded: the gathering form of {@link DotKernel.load} for rows kept in another order.
+   */
+  loadOrdered(
+    slot: 0 | 1,
+    data: Float32Array,
+    order: Int32Array,
+    from: number,
+    count: number,
+  ): void {
+    const { d, dPad, block } = this;
+    const mem = new Float32Array(
+      this.#memory.buffer,
+      slot === 0 ? this.#aOff : this.#bOff,
+      block * dPad,
+    );
+    const padTo = Math.ceil(count / 4) * 4;
+    if (d !== dPad) mem.fill(0, 0, padTo * dPad);
+    else mem.fill(0, count * dPad, padTo * dPad);
+    for (let r = 0; r < count; r++) {
+      const o = order[from + r];
+      mem.set(data.subarray(o * d, (o + 1) * d), r * dPad);
+    }
+  }
+
+  /**
    * Tile of products of the first `na` rows of slot A with the first `nb` rows of slot B;
    * returns the tile, row stride `ncPad`.
    */

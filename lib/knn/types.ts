@@ -19,6 +19,8 @@ export interface KnnGraph {
   indices: Int32Array;
   /** `n * k` similarities, row-major, decreasing within a row. */
   similarities: Float32Array;
+  /** True when the lists come from an approximate search (they may miss neighbours). */
+  approximate?: boolean;
 }
 
 /** Options of a kNN search. */
