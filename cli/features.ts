@@ -13,6 +13,7 @@ import { readLabels } from "../lib/io/labels.ts";
 import { writeLinks } from "../lib/io/links_file.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { createKnnBackend, type KnnDevice } from "../lib/knn/select.ts";
+import type { CpuKnnMethod } from "../lib/knn/cpu.ts";
 import { type ClusteringMetrics, evaluate } from "../lib/metrics/metrics.ts";
 import { DEFAULT_K, DEFAULT_MIN_SIM } from "../lib/library/settings.ts";
 import {
@@ -45,6 +46,9 @@ export async function clusterFeaturesCommand(args: string[]): Promise<number> {
       trials: { type: "string" },
       seed: { type: "string" },
       workers: { type: "string" },
+      knn: { type: "string", default: "auto" },
+      probes: { type: "string" },
+      "recall-sample": { type: "string" },
       device: { type: "string", default: "auto" },
       "save-links": { type: "string" },
       json: { type: "boolean", default: false },
@@ -69,6 +73,15 @@ export async function clusterFeaturesCommand(args: string[]): Promise<number> {
     throw new InputError("--workers", `must be ≥ 0, got ${workers}`);
   }
   const device = choiceOption<KnnDevice>(values.device, "device", DEVICES);
+  const method = choiceOption<CpuKnnMethod>(values.knn, "knn", ["auto", "exact", "ivf"]);
+  const probes = intOption(values.probes, "probes", undefined);
+  if (probes !== undefined && probes < 1) {
+    throw new InputError("--probes", `must be ≥ 1, got ${probes}`);
+  }
+  const recallSample = intOption(values["recall-sample"], "recall-sample", 1000);
+  if (recallSample < 0) {
+    throw new InputError("--recall-sample", `must be ≥ 0, got ${recallSample}`);
+  }
   const t0 = performance.now();
   const features = await readNpy(file);
   const labels = values.labels === undefined
@@ -79,8 +92,9 @@ export async function clusterFeaturesCommand(args: string[]): Promise<number> {
     k,
     minSim,
     name: file,
-    knn: await createKnnBackend(device, { cpu: { workers } }),
+    knn: await createKnnBackend(device, { cpu: { workers, method, ivf: { probes } } }),
     infomap: { trials, seed },
+    recallSample,
   });
   const metrics = labels ? evaluate(labels, result.labels) : undefined;
   if (values["save-links"] !== undefined) await writeLinks(values["save-links"], result.links);
@@ -104,6 +118,16 @@ export async function clusterFeaturesCommand(args: string[]): Promise<number> {
     codelength: result.codelength,
     one_level_codelength: result.oneLevelCodelength,
     knn_backend: result.knnBackend,
+    ...(result.recall
+      ? {
+        knn_recall: {
+          rows: result.recall.rows,
+          exact_links: result.recall.exactLinks,
+          found: result.recall.found,
+          recall: result.recall.recall,
+        },
+      }
+      : {}),
     seconds,
     ...(metrics ? { metrics } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
@@ -131,6 +155,7 @@ function printFeatures(
     codelength: number;
     one_level_codelength: number;
     knn_backend: string;
+    knn_recall?: { rows: number; exact_links: number; found: number; recall: number };
     seconds: Record<string, number>;
     out?: string;
     links_file?: string;
@@ -147,6 +172,14 @@ function printFeatures(
       f(summary.codelength)
     } bits (one-level ${f(summary.one_level_codelength)})`,
   );
+  if (summary.knn_recall) {
+    const r = summary.knn_recall;
+    console.log(
+      `kNN recall: ${
+        f(r.recall)
+      } of the links (${r.found} of ${r.exact_links} found on ${r.rows} faces checked by exact search)`,
+    );
+  }
   if (metrics) {
     for (const line of metricLines(metrics)) console.log(line);
   }

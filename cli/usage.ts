@@ -90,6 +90,10 @@ Options of cluster-features:
                      gpu (any WebGPU adapter, software ones too) or cpu (default auto)
   --save-links FILE  write the links, one "source target weight" line each
   --workers N        CPU kNN worker threads (default: all cores)
+  --knn M            CPU kNN method: auto (exact up to 20000 faces, an inverted file above),
+                     exact or ivf (default auto); an approximate search prints the recall of
+                     its links against exact search on --recall-sample faces (default 1000)
+  --probes N         lists each face searches in the inverted file (default 32: recall ≥ 0.99)
   --json             print one JSON object instead of a readable summary
   -h, --help         show this help
 

@@ -1,5 +1,5 @@
 /**
- * Features in, people out: L2-normalise, exact kNN, the seed's link rule, directed
+ * Features in, people out: L2-normalise, kNN, the seed's link rule, directed
  * two-level Infomap, singletons for rows without links.
  *
  * @module
@@ -12,6 +12,7 @@ import { CpuKnn } from "../knn/cpu.ts";
 import { type Links, linksFromKnn } from "../knn/links.ts";
 import { l2Normalize } from "../knn/normalize.ts";
 import type { KnnBackend, KnnGraph } from "../knn/types.ts";
+import { type LinkRecall, linkRecall } from "../knn/recall.ts";
 import { DEFAULT_K, DEFAULT_MIN_SIM } from "../defaults.ts";
 
 /** Options of {@link clusterFeatures}. */
@@ -29,19 +30,23 @@ export interface ClusterFeaturesOptions {
   /** Stops the run early. */
   signal?: AbortSignal;
   /** Called when a stage starts. */
-  onStage?: (stage: "normalize" | "knn" | "links" | "infomap") => void;
+  onStage?: (stage: "normalize" | "knn" | "links" | "infomap" | "recall") => void;
+  /** Rows checked by exact search when the kNN is approximate (0: none). @default 1000 */
+  recallSample?: number;
 }
 
 /** Seconds spent per stage. */
 export interface StageSeconds {
   /** Checking and L2-normalising. */
   normalize: number;
-  /** Exact kNN. */
+  /** kNN. */
   knn: number;
   /** Applying the link rule. */
   links: number;
   /** Flow and search. */
   infomap: number;
+  /** Exact search on a sample of rows for the recall report (0 when kNN was exact). */
+  recall: number;
 }
 
 /** What {@link clusterFeatures} found. */
@@ -62,6 +67,8 @@ export interface FeatureClustering {
   oneLevelCodelength: number;
   /** Name of the kNN implementation used. */
   knnBackend: string;
+  /** Recall of the links against exact search on a sample, when kNN was approximate. */
+  recall?: LinkRecall;
   /** Seconds per stage. */
   seconds: StageSeconds;
 }
@@ -92,7 +99,7 @@ export async function clusterFeatures(
   if (!(minSim >= -1 && minSim <= 1)) {
     throw new InputError("min_sim", `must lie in [-1, 1], got ${minSim}`);
   }
-  const seconds: StageSeconds = { normalize: 0, knn: 0, links: 0, infomap: 0 };
+  const seconds: StageSeconds = { normalize: 0, knn: 0, links: 0, infomap: 0, recall: 0 };
   let t = performance.now();
   const lap = (stage: keyof StageSeconds) => {
     const now = performance.now();
@@ -125,6 +132,13 @@ export async function clusterFeatures(
     oneLevelCodelength = res.oneLevelCodelength;
   }
   lap("infomap");
+  let recall: LinkRecall | undefined;
+  const sample = options.recallSample ?? 1000;
+  if (knn.approximate && sample > 0) {
+    options.onStage?.("recall");
+    recall = await linkRecall(vectors, knn, minSim, { sample });
+    lap("recall");
+  }
   const { labels, numClusters, singletons } = relabelBySize(raw);
   return {
     labels,
@@ -135,6 +149,7 @@ export async function clusterFeatures(
     codelength,
     oneLevelCodelength,
     knnBackend: backend.name,
+    ...(recall ? { recall } : {}),
     seconds,
   };
 }

@@ -5,7 +5,7 @@
  * whose centroids are nearest to it. The work goes list by list: the rows that probe list M
  * against M's rows, as blocks of dot products, so that the kernel runs at its full speed.
  * Cost at N rows of dimension d: N·lists·d multiply-adds to find the lists and about
- * N·probes·(N/lists)·d for the search, so with lists ≈ 2√N it grows as N^1.5, not N².
+ * N·probes·(N/lists)·d for the search, so with lists ≈ 4√N it grows as N^1.5, not N².
  * Memory: the rows, one heap of k entries (8 bytes each) per row and worker, and the probes
  * (4 bytes per row and probe).
  *
@@ -24,9 +24,9 @@ import type { KnnBackend, KnnGraph, KnnSearchOptions } from "./types.ts";
 export interface IvfKnnOptions {
   /** Worker threads; 0 runs on the calling thread. @default navigator.hardwareConcurrency */
   workers?: number;
-  /** Inverted lists. @default about 2·√N (at least 1) */
+  /** Inverted lists. @default about 4·√N (at least 1) */
   lists?: number;
-  /** Lists each row probes (its nearest centroids). @default 16 */
+  /** Lists each row probes (its nearest centroids). @default 32 */
   probes?: number;
   /** k-means iterations. @default 6 */
   iterations?: number;
@@ -50,7 +50,7 @@ export interface IvfLayout {
 const ASSIGN_ROWS = 4096;
 
 /** Lists each row probes unless told. */
-const DEFAULT_PROBES = 16;
+const DEFAULT_PROBES = 32;
 
 /** Finds the `probes` nearest centroids of `count` rows of `src` into `labels`. */
 type Assign = (
@@ -114,7 +114,7 @@ export class IvfKnn implements KnnBackend {
     const signal = options.signal;
     signal?.throwIfAborted();
     const o = this.#options;
-    const lists = Math.max(1, Math.min(n, o.lists ?? Math.round(2 * Math.sqrt(n))));
+    const lists = Math.max(1, Math.min(n, o.lists ?? Math.round(4 * Math.sqrt(n))));
     const probes = Math.max(1, Math.min(lists, o.probes ?? DEFAULT_PROBES));
     const data = new SharedArrayBuffer(n * d * 4);
     const rows = new Float32Array(data);
@@ -151,10 +151,18 @@ export class IvfKnn implements KnnBackend {
         }
         await pool.queue(jobs, signal);
       };
+      const debug = Deno.env.get("FACECLUSTER_DEBUG_IVF") !== undefined;
+      let t0 = performance.now();
+      const lap = (what: string) => {
+        if (debug) console.error(`ivf: ${what} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        t0 = performance.now();
+      };
       const centroids = await this.#train(rows, n, d, lists, assign, signal);
+      lap("k-means");
       const probeBuf = new SharedArrayBuffer(n * probes * 4);
       await assign(data, n, centroids, probeBuf, probes);
       const probed = new Int32Array(probeBuf);
+      lap("probes");
       const { order, offsets } = groupBy(n, lists, (i) => probed[i * probes], 1);
       const inverse = groupBy(n, lists, (i, t) => probed[i * probes + t], probes);
       let largest = 0;
@@ -174,7 +182,9 @@ export class IvfKnn implements KnnBackend {
         for (const l of jobOrder) t.processList(l);
         const indices = new Int32Array(n * k), similarities = new Float32Array(n * k);
         for (let r = 0; r < n; r++) heaps.writeSorted(r, r * k, indices, similarities);
-        return { n, k, ...withReverse(indices, similarities, n, k), approximate: true };
+        const both = withReverse(indices, similarities, n, k);
+        if (options.minSim !== undefined) viaNeighbours(rows, d, both, n, k, options.minSim);
+        return { n, k, ...both, approximate: true };
       }
       const share = (a: Int32Array) => {
         const b = new SharedArrayBuffer(a.byteLength);
@@ -204,17 +214,18 @@ export class IvfKnn implements KnnBackend {
       }));
       await pool.queue(jobOrder.map((list) => ({ type: "ivf-list", list })), signal);
       await pool.broadcast(() => ({ type: "ivf-finish" }));
+      lap("search");
       const merged = mergeSortedLists(
         heaps.map((h) => [new Int32Array(h.idx), new Float32Array(h.sim)]),
         n,
         k,
       );
-      return {
-        n,
-        k,
-        ...withReverse(merged.indices, merged.similarities, n, k),
-        approximate: true,
-      };
+      lap("merge");
+      const both = withReverse(merged.indices, merged.similarities, n, k);
+      lap("reverse");
+      if (options.minSim !== undefined) viaNeighbours(rows, d, both, n, k, options.minSim);
+      lap("neighbours of neighbours");
+      return { n, k, ...both, approximate: true };
     } finally {
       pool?.terminate();
     }
@@ -335,7 +346,7 @@ function withReverse(
   const outSim = new Float32Array(n * k).fill(-Infinity);
   let candIdx = new Int32Array(2 * k), candSim = new Float32Array(2 * k);
   let ord = new Int32Array(2 * k);
-  const seen = new Set<number>();
+  const seen = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const extra = start[i + 1] - start[i];
     if (candIdx.length < k + extra) {
@@ -344,18 +355,17 @@ function withReverse(
       ord = new Int32Array(2 * (k + extra));
     }
     let m = 0;
-    seen.clear();
     for (let t = 0; t < k; t++) {
       const j = indices[i * k + t];
       if (j < 0) break;
-      seen.add(j);
+      seen[j] = i;
       candIdx[m] = j;
       candSim[m++] = similarities[i * k + t];
     }
     const own = m;
     for (let e = start[i]; e < start[i + 1]; e++) {
-      if (seen.has(from[e])) continue;
-      seen.add(from[e]);
+      if (seen[from[e]] === i) continue;
+      seen[from[e]] = i;
       candIdx[m] = from[e];
       candSim[m++] = sim[e];
     }
@@ -369,4 +379,65 @@ function withReverse(
     }
   }
   return { indices: outIdx, similarities: outSim };
+}
+
+/**
+ * One pass of "a neighbour's neighbour is a neighbour" for the rows whose links (neighbours
+ * at or above `minSim`) do not fill their k slots: such a row's person is small, its faces
+ * may sit in lists the row did not probe, and the rows it links reach them. Each candidate
+ * not yet in the row's list is compared exactly; those at or above `minSim` join the list
+ * (kept sorted, at most k). Rows with full lists (large persons, already found) are left
+ * as they are, so the pass costs little.
+ */
+function viaNeighbours(
+  rows: Float32Array,
+  d: number,
+  graph: { indices: Int32Array; similarities: Float32Array },
+  n: number,
+  k: number,
+  minSim: number,
+): void {
+  const { indices, similarities } = graph;
+  const stamp = new Int32Array(n).fill(-1);
+  const candIdx: number[] = [], candSim: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = i * k;
+    let links = 0;
+    while (links < k && indices[b + links] >= 0 && similarities[b + links] >= minSim) links++;
+    if (links === k) continue;
+    for (let t = 0; t < links; t++) stamp[indices[b + t]] = i;
+    stamp[i] = i;
+    candIdx.length = 0;
+    candSim.length = 0;
+    for (let t = 0; t < links; t++) {
+      const j = indices[b + t], jb = j * k;
+      for (let u = 0; u < k; u++) {
+        const l = indices[jb + u];
+        if (l < 0 || similarities[jb + u] < minSim) break;
+        if (stamp[l] === i) continue;
+        stamp[l] = i;
+        let s = 0;
+        const ib = i * d, lb = l * d;
+        for (let x = 0; x < d; x++) s += rows[ib + x] * rows[lb + x];
+        if (s >= minSim) {
+          candIdx.push(l);
+          candSim.push(s);
+        }
+      }
+    }
+    if (candIdx.length === 0) continue;
+    const all = [];
+    for (let t = 0; t < links; t++) all.push([similarities[b + t], indices[b + t]]);
+    for (let c = 0; c < candIdx.length; c++) all.push([Math.fround(candSim[c]), candIdx[c]]);
+    all.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+    const take = Math.min(k, all.length);
+    for (let t = 0; t < take; t++) {
+      similarities[b + t] = all[t][0];
+      indices[b + t] = all[t][1];
+    }
+    for (let t = take; t < k; t++) {
+      indices[b + t] = -1;
+      similarities[b + t] = -Infinity;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * k nearest neighbours and the link rule: exact search on the CPU (WebAssembly SIMD, worker
- * threads) or on a GPU through WebGPU (WGSL), the backend chosen by device, and the seed's
+ * k nearest neighbours and the link rule: on the CPU (WebAssembly SIMD, worker threads; exact
+ * up to 20,000 rows, an inverted file above, with a recall report against exact search) or
+ * exactly on a GPU through WebGPU (WGSL), the backend chosen by device, and the seed's
  * links (a face's neighbours by decreasing similarity while at least `min_sim`).
  *
  * ```ts
@@ -14,7 +15,9 @@
  * @module
  */
 
-export { CpuKnn, type CpuKnnOptions } from "./cpu.ts";
+export { CpuKnn, type CpuKnnMethod, type CpuKnnOptions, EXACT_UP_TO } from "./cpu.ts";
+export { IvfKnn, type IvfKnnOptions, type IvfLayout } from "./ivf.ts";
+export { type LinkRecall, linkRecall, type LinkRecallOptions } from "./recall.ts";
 export { GpuError, GpuKnn, type GpuKnnOptions } from "./gpu.ts";
 export {
   createKnnBackend,
