@@ -183,7 +183,8 @@ export class IvfKnn implements KnnBackend {
         const indices = new Int32Array(n * k), similarities = new Float32Array(n * k);
         for (let r = 0; r < n; r++) heaps.writeSorted(r, r * k, indices, similarities);
         const both = withReverse(indices, similarities, n, k);
-        if (options.minSim !== undefined) viaNeighbours(rows, d, both, n, k, options.minSim);
+        const linkSim = options.minSim ?? options.linkSim;
+        if (linkSim !== undefined) viaNeighbours(rows, d, both, n, k, linkSim);
         return { n, k, ...both, approximate: true };
       }
       const share = (a: Int32Array) => {
@@ -223,7 +224,8 @@ export class IvfKnn implements KnnBackend {
       lap("merge");
       const both = withReverse(merged.indices, merged.similarities, n, k);
       lap("reverse");
-      if (options.minSim !== undefined) viaNeighbours(rows, d, both, n, k, options.minSim);
+      const linkSim = options.minSim ?? options.linkSim;
+      if (linkSim !== undefined) viaNeighbours(rows, d, both, n, k, linkSim);
       lap("neighbours of neighbours");
       return { n, k, ...both, approximate: true };
     } finally {
@@ -383,7 +385,7 @@ function withReverse(
 
 /**
  * One pass of "a neighbour's neighbour is a neighbour" for the rows whose links (neighbours
- * at or above `minSim`) do not fill their k slots: such a row's person is small, its faces
+ * at or above `minSim`, the link threshold) do not fill their k slots: such a row's person is small, its faces
  * may sit in lists the row did not probe, and the rows it links reach them. Each candidate
  * not yet in the row's list is compared exactly; those at or above `minSim` join the list
  * (kept sorted, at most k). Rows with full lists (large persons, already found) are left
@@ -427,7 +429,9 @@ function viaNeighbours(
     }
     if (candIdx.length === 0) continue;
     const all = [];
-    for (let t = 0; t < links; t++) all.push([similarities[b + t], indices[b + t]]);
+    for (let t = 0; t < k && indices[b + t] >= 0; t++) {
+      all.push([similarities[b + t], indices[b + t]]);
+    }
     for (let c = 0; c < candIdx.length; c++) all.push([Math.fround(candSim[c]), candIdx[c]]);
     all.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
     const take = Math.min(k, all.length);

@@ -32,6 +32,11 @@ export interface KnnSearchOptions {
    * uses them, and the GPU path skips them while it searches.
    */
   minSim?: number;
+  /**
+   * The link rule's threshold when no neighbour may be left out (`minSim` unset): an
+   * approximate search spends its extra effort on the neighbours at or above it.
+   */
+  linkSim?: number;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 
 import { encodeNpy } from "../io/npy.ts";
+import { chipAsJpeg } from "../image/encode_chip.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
 import { InputError } from "../errors.ts";
@@ -222,7 +223,7 @@ function wantedFiles(
     for (const file of [f.file, ...(copies.get(f.photoId) ?? [])]) {
       wants.set(`${folder}/${file.replaceAll("/", "__")}`, { photo: file });
     }
-    wants.set(`${folder}/faces/face_${String(f.id).padStart(6, "0")}.png`, { face: f.id });
+    wants.set(`${folder}/faces/face_${String(f.id).padStart(6, "0")}.jpg`, { face: f.id });
   }
   return wants;
 }
@@ -285,7 +286,7 @@ function spareFiles(ctx: Placing, wants: Map<string, Want>): Map<string, string[
       if (lstat(`${ctx.out}/${path}`)) ctx.summary.userFiles.push(path);
       continue;
     }
-    const m = /^(.*)\/faces\/face_0*(\d+)\.png$/.exec(path);
+    const m = /^(.*)\/faces\/face_0*(\d+)\.jpg$/.exec(path);
     const key = m ? `f:${m[2]}` : `p:${path.slice(path.indexOf("/") + 1).replaceAll("__", "/")}`;
     spare.set(key, [...(spare.get(key) ?? []), path]);
   }
@@ -312,7 +313,9 @@ async function placeFiles(ctx: Placing, wants: Map<string, Want>): Promise<void>
       Deno.mkdirSync(dir, { recursive: true });
       made.add(dir);
     }
-    const chip = want.face !== undefined ? await ctx.lib.store.chip(want.face) : null;
+    const stored = want.face !== undefined ? await ctx.lib.store.chip(want.face) : null;
+    // a library made before chips were JPEG holds PNG ones: written as JPEG like the others
+    const chip = stored && await chipAsJpeg(stored, `face ${want.face}`);
     if (info) {
       // not recorded: written by a run stopped before it recorded it, if it is the same file
       const size = chip ? chip.length : (await Deno.stat(`${ctx.input}/${want.photo}`)).size;

@@ -8,7 +8,7 @@
  */
 
 import { fivePoints } from "../align/templates.ts";
-import { encodePng } from "../image/encode_png.ts";
+import { encodeChip } from "../image/encode_chip.ts";
 import { sha256Hex } from "../io/hash.ts";
 import type { EmbeddingModel } from "../embed/models.ts";
 import type { FaceEngine } from "../pipeline/face_engine.ts";
@@ -299,7 +299,7 @@ async function findFaces(
       chips: true,
       signal: options.signal,
       onFound: (i, r) => {
-        const p = Promise.all(r.chips.map((c) => encodePng(c)));
+        const p = Promise.all(r.chips.map((c) => encodeChip(c)));
         p.catch(() => {}); // awaited below
         pngs.set(i, p);
       },

@@ -70,6 +70,7 @@ class TopList {
  * @param dims Vector length.
  * @param k Neighbours per face (the face itself included).
  * @param knn The backend of a full search. @default CpuKnn
+ * @param linkSim The link threshold (an approximate full search spends its effort there).
  * @returns What was searched, and every list now (as stored).
  *
  * @example
@@ -85,6 +86,7 @@ export async function updateNeighbours(
   dims: number,
   k: number,
   knn?: KnnBackend,
+  linkSim?: number,
 ): Promise<{ summary: NeighbourSummary; lists: NeighbourList[] }> {
   const t0 = performance.now();
   const n = ids.length;
@@ -118,7 +120,7 @@ export async function updateNeighbours(
   // few lists kept: one exact search over everything
   if (lists.size < n / 2) {
     const backend = knn ?? new CpuKnn();
-    const out = await fullSearch(backend, ids, vectors, dims, kk);
+    const out = await fullSearch(backend, ids, vectors, dims, kk, linkSim);
     await store.putNeighbours(out, remove);
     await store.setSetting("knn_k", String(k));
     const seconds = (performance.now() - t0) / 1000;
@@ -155,9 +157,10 @@ async function fullSearch(
   vectors: Float32Array,
   dims: number,
   kk: number,
+  linkSim?: number,
 ): Promise<NeighbourList[]> {
   const n = ids.length;
-  const g = await backend.search({ rows: n, cols: dims, data: vectors }, kk);
+  const g = await backend.search({ rows: n, cols: dims, data: vectors }, kk, { linkSim });
   const out: NeighbourList[] = [];
   for (let r = 0; r < n; r++) {
     const t = new TopList(kk);

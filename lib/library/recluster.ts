@@ -99,6 +99,7 @@ export async function recluster(
     o.dims,
     o.k,
     o.knn,
+    o.minSim,
   );
   const t1 = performance.now();
   const cannotOf = new Map<number, Set<number>>();

@@ -65,7 +65,7 @@ export interface NewFace {
   norm: number;
   /** Unit embedding. */
   vector: Float32Array;
-  /** The aligned chip as PNG, if kept. */
+  /** The aligned chip as JPEG (PNG in libraries made before JPEG chips), if kept. */
   chip: Uint8Array | null;
 }
 
@@ -256,7 +256,7 @@ export interface LibraryStore {
   faces(): Promise<StoredFace[]>;
   /** The vectors of these faces (the library's model), as one `ids.length × dims` array. */
   vectors(ids: number[], dims: number): Promise<Float32Array>;
-  /** A face's chip (PNG), or null. */
+  /** A face's chip (JPEG, or PNG from an older library), or null. */
   chip(faceId: number): Promise<Uint8Array | null>;
   /** Every neighbour list. */
   neighbours(): Promise<NeighbourList[]>;

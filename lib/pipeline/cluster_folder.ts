@@ -57,7 +57,7 @@ export interface FaceRecord {
    * clustered face nearest the photo's centre), else null.
    */
   label: string | null;
-  /** The aligned chip as PNG, when `chips` was asked for. */
+  /** The aligned chip as JPEG, when `chips` was asked for. */
   chip?: Uint8Array;
 }
 
@@ -111,7 +111,7 @@ export type ProgressCallback = (
 export interface ClusterFolderOptions extends Omit<UpdateOptions, "out" | "onProgress"> {
   /** Also write the output folder here (people folders, `clusters.json`, the report). */
   out?: string;
-  /** Each face's aligned chip (PNG) in the result. @default false */
+  /** Each face's aligned chip (JPEG) in the result. @default false */
   chips?: boolean;
   /** Progress per stage. */
   onProgress?: ProgressCallback;

@@ -139,16 +139,16 @@ function esc(s: unknown): string {
  * The path of a face's crop relative to the output folder.
  *
  * @param face The face.
- * @returns E.g. `person_001/faces/face_000012.png`.
+ * @returns E.g. `person_001/faces/face_000012.jpg`.
  *
  * @example
  * ```ts
  * import { cropPath } from "./report_html.ts";
- * console.log(cropPath({ id: 12, folder: "person_001" })); // "person_001/faces/face_000012.png"
+ * console.log(cropPath({ id: 12, folder: "person_001" })); // "person_001/faces/face_000012.jpg"
  * ```
  */
 export function cropPath(face: { id: number; folder: string }): string {
-  return `${face.folder}/faces/face_${String(face.id).padStart(6, "0")}.png`;
+  return `${face.folder}/faces/face_${String(face.id).padStart(6, "0")}.jpg`;
 }
 
 /** A person of the report: a cluster of two or more faces, most typical face first. */

@@ -10,6 +10,7 @@
 
 import { InputError, LibraryBusyError } from "../errors.ts";
 import { loadSharp } from "../image/decode.ts";
+import { chipType } from "../image/encode_chip.ts";
 import type { FaceView, Library, PersonView, RunSummary } from "../library/library.ts";
 import { REVIEW_PAGE } from "./page.ts";
 import { DEFAULT_MIN_QUALITY } from "../library/settings.ts";
@@ -260,7 +261,7 @@ class Review {
       const chip = await this.lib.store.chip(Number(m[1]));
       if (!chip) return problem(404, `face ${m[1]} has no picture`);
       return new Response(chip as Uint8Array<ArrayBuffer>, {
-        headers: { "content-type": "image/png", "cache-control": "private, max-age=3600" },
+        headers: { "content-type": chipType(chip), "cache-control": "private, max-age=3600" },
       });
     }
     m = /^\/photo\/(\d+)$/.exec(path);
