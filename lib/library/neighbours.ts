@@ -1,16 +1,17 @@
 /**
  * The kNN stage of the library: each clusterable face's k nearest clusterable faces, kept
- * in the store. The first time, one exact search over all faces (the kNN backend); after
- * that only the new faces are searched against all, and the stored lists are updated from
- * the same products (similarity is symmetric), so a re-run costs O(new × all), not O(all²).
+ * in the store. The first time, one search over all faces (the kNN backend: exact up to
+ * 20,000 faces, an inverted file above); after that only the new faces are searched against
+ * all, and the stored lists are updated from the same products (similarity is symmetric), so
+ * a re-run costs O(new × all), not a full search.
  * Lists that lost a neighbour (a photo gone, a face marked not a face) are searched again.
  *
  * @module
  */
 
-import type { KnnBackend } from "../knn/types.ts";
-import { CpuKnn } from "../knn/cpu.ts";
-import { DotKernel, ROW_BLOCK } from "../knn/cpu_kernel.ts";
+import type { KnnBackend, KnnGraph } from "../knn/types.ts";
+import { CpuKnn, EXACT_UP_TO } from "../knn/cpu.ts";
+import { DotKernel, ROW_BLOCK, RowHeaps } from "../knn/cpu_kernel.ts";
 import type { LibraryStore, NeighbourList } from "./store.ts";
 
 /** What {@link updateNeighbours} did. */
@@ -27,42 +28,76 @@ export interface NeighbourSummary {
   seconds: number;
 }
 
-/** One row's sorted list, growing up to k. */
-class TopList {
-  ids: number[] = [];
-  sims: number[] = [];
-  constructor(readonly k: number) {}
+/** Rows of `ids` (increasing face ids) by face id: −1 for a face not among them. */
+function rowLookup(ids: number[]): (id: number) => number {
+  const max = ids.length ? ids[ids.length - 1] : 0;
+  const table = new Int32Array(max + 1).fill(-1);
+  ids.forEach((id, r) => (table[id] = r));
+  return (id) => (id >= 0 && id <= max ? table[id] : -1);
+}
 
-  /** Offers a neighbour; keeps decreasing similarity, ties by increasing id. */
-  offer(id: number, sim: number): boolean {
-    const n = this.ids.length;
-    if (n === this.k) {
-      const ls = this.sims[n - 1];
-      if (sim < ls || (sim === ls && id > this.ids[n - 1])) return false;
-    }
-    let p = n;
-    while (
-      p > 0 && (this.sims[p - 1] < sim || (this.sims[p - 1] === sim && this.ids[p - 1] > id))
-    ) {
-      p--;
-    }
-    this.ids.splice(p, 0, id);
-    this.sims.splice(p, 0, sim);
-    if (this.ids.length > this.k) {
-      this.ids.pop();
-      this.sims.pop();
-    }
-    return true;
+/**
+ * Offers neighbour `c` at similarity `sim` to row `r`'s sorted list (decreasing similarity,
+ * ties by increasing row) in the flat arrays; returns whether it entered.
+ */
+function offerSorted(
+  idx: Int32Array,
+  sims: Float32Array,
+  len: Int32Array,
+  k: number,
+  r: number,
+  c: number,
+  sim: number,
+): boolean {
+  const b = r * k;
+  let n = len[r];
+  if (n === k) {
+    const ls = sims[b + n - 1];
+    if (sim < ls || (sim === ls && c > idx[b + n - 1])) return false;
+    n--;
   }
+  let p = n;
+  while (p > 0 && (sims[b + p - 1] < sim || (sims[b + p - 1] === sim && idx[b + p - 1] > c))) {
+    idx[b + p] = idx[b + p - 1];
+    sims[b + p] = sims[b + p - 1];
+    p--;
+  }
+  idx[b + p] = c;
+  sims[b + p] = sim;
+  len[r] = n + 1;
+  return true;
+}
 
-  toList(faceId: number): NeighbourList {
-    return { faceId, ids: Int32Array.from(this.ids), sims: Float32Array.from(this.sims) };
+/** The rows' lists in the store's form (face ids). */
+function storedLists(
+  rows: Iterable<number>,
+  ids: number[],
+  idx: Int32Array,
+  sims: Float32Array,
+  len: Int32Array,
+  k: number,
+): NeighbourList[] {
+  const out: NeighbourList[] = [];
+  for (const r of rows) {
+    const m = len[r];
+    const l = new Int32Array(m);
+    for (let t = 0; t < m; t++) l[t] = ids[idx[r * k + t]];
+    out.push({ faceId: ids[r], ids: l, sims: sims.slice(r * k, r * k + m) });
   }
+  return out;
 }
 
 /**
  * Brings the stored neighbour lists up to date with the clusterable faces `ids` (in
- * increasing order) whose unit vectors are `vectors`.
+ * increasing order) whose unit vectors are `vectors`. The lists are held in flat typed
+ * arrays (n × k row numbers and similarities, 8 bytes a slot): at 1M faces and k 80 that is
+ * 640 MB, where lists of JavaScript numbers took several times more.
+ *
+ * A full search runs when fewer than half the lists can be kept, or when the new faces are
+ * so many that searching them against all costs more than a full search (more than 12·√n
+ * of them above the exact search's size, where the full search is the inverted file's
+ * ≈ 12·n·√n products); else the new faces (and lists that lost a neighbour) are searched
+ * against all exactly, and the same products update the kept lists.
  *
  * @param store The library.
  * @param ids The faces in the graph, increasing.
@@ -71,12 +106,12 @@ class TopList {
  * @param k Neighbours per face (the face itself included).
  * @param knn The backend of a full search. @default CpuKnn
  * @param linkSim The link threshold (an approximate full search spends its effort there).
- * @returns What was searched, and every list now (as stored).
+ * @returns What was searched, and the graph over the rows of `ids`.
  *
  * @example
  * ```ts ignore
- * const { summary, lists } = await updateNeighbours(store, ids, vectors, 128, 80);
- * console.log(summary.searched, summary.full, lists.length);
+ * const { summary, graph } = await updateNeighbours(store, ids, vectors, 128, 80);
+ * console.log(summary.searched, summary.full, graph.n);
  * ```
  */
 export async function updateNeighbours(
@@ -87,137 +122,140 @@ export async function updateNeighbours(
   k: number,
   knn?: KnnBackend,
   linkSim?: number,
-): Promise<{ summary: NeighbourSummary; lists: NeighbourList[] }> {
+): Promise<{ summary: NeighbourSummary; graph: KnnGraph }> {
   const t0 = performance.now();
   const n = ids.length;
-  const row = new Map(ids.map((id, i) => [id, i]));
+  const rowOf = rowLookup(ids);
   const kk = Math.min(k, n);
   const storedK = Number(await store.setting("knn_k") ?? "0");
   const stored = storedK === k ? await store.neighbours() : [];
-  const lists = new Map<number, TopList>(); // by row
+  const idx = new Int32Array(n * kk).fill(-1);
+  const sims = new Float32Array(n * kk).fill(-Infinity);
+  const len = new Int32Array(n);
+  const kept = new Uint8Array(n), stale = new Uint8Array(n);
   const remove: number[] = [];
-  const stale = new Set<number>(); // rows to search against all
+  let keptCount = 0;
   for (const l of stored) {
-    const r = row.get(l.faceId);
-    if (r === undefined) {
+    const r = rowOf(l.faceId);
+    if (r < 0) {
       remove.push(l.faceId);
       continue;
     }
-    let complete = true;
-    for (const id of l.ids) if (!row.has(id)) complete = false;
+    let complete = l.ids.length <= kk;
+    for (let t = 0; t < l.ids.length && complete; t++) complete = rowOf(l.ids[t]) >= 0;
     if (!complete) {
-      stale.add(r);
+      stale[r] = 1;
       continue;
     }
-    const t = new TopList(kk);
-    t.ids = Array.from(l.ids);
-    t.sims = Array.from(l.sims);
-    lists.set(r, t);
+    for (let t = 0; t < l.ids.length; t++) {
+      idx[r * kk + t] = rowOf(l.ids[t]);
+      sims[r * kk + t] = l.sims[t];
+    }
+    len[r] = l.ids.length;
+    kept[r] = 1;
+    keptCount++;
   }
-  const fresh: number[] = [];
-  for (let r = 0; r < n; r++) if (!lists.has(r) && !stale.has(r)) fresh.push(r);
   if (storedK !== k) remove.push(...stored.map((l) => l.faceId));
-  // few lists kept: one exact search over everything
-  if (lists.size < n / 2) {
+  const fresh: number[] = [], queries: number[] = [];
+  for (let r = 0; r < n; r++) if (!kept[r] && !stale[r]) fresh.push(r);
+  queries.push(...fresh);
+  for (let r = 0; r < n; r++) if (stale[r]) queries.push(r);
+  const incrementalBest = n <= EXACT_UP_TO ? true : queries.length < 12 * Math.sqrt(n);
+  if (keptCount < n / 2 || !incrementalBest) {
     const backend = knn ?? new CpuKnn();
-    const out = await fullSearch(backend, ids, vectors, dims, kk, linkSim);
-    await store.putNeighbours(out, remove);
+    const g = await backend.search({ rows: n, cols: dims, data: vectors }, kk, { linkSim });
+    const all = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      let m = 0;
+      while (m < kk && g.indices[r * kk + m] >= 0) m++;
+      all[r] = m;
+    }
+    await store.putNeighbours(
+      storedLists(Array.from({ length: n }, (_, r) => r), ids, g.indices, g.similarities, all, kk),
+      remove,
+    );
     await store.setSetting("knn_k", String(k));
     const seconds = (performance.now() - t0) / 1000;
     return {
       summary: { faces: n, searched: n, full: true, backend: backend.name, seconds },
-      lists: out,
+      graph: { n, k: kk, indices: g.indices, similarities: g.similarities },
     };
   }
   // new faces against all (their products also update the kept lists); stale lists anew
-  const queries = [...fresh, ...stale];
-  const { tops, changed } = searchNew(ids, vectors, dims, kk, fresh, queries, lists);
-  queries.forEach((r, i) => {
-    lists.set(r, tops[i]);
-    changed.add(r);
-  });
-  await store.putNeighbours([...changed].map((r) => lists.get(r)!.toList(ids[r])), remove);
+  const changed = searchNew(vectors, n, dims, kk, fresh.length, queries, idx, sims, len, kept);
+  for (const r of queries) changed.add(r);
+  await store.putNeighbours(storedLists(changed, ids, idx, sims, len, kk), remove);
   await store.setSetting("knn_k", String(k));
   return {
     summary: {
       faces: n,
-      searched: fresh.length + stale.size,
+      searched: queries.length,
       full: false,
       backend: "incremental (wasm simd)",
       seconds: (performance.now() - t0) / 1000,
     },
-    lists: [...lists].map(([r, t]) => t.toList(ids[r])),
+    graph: { n, k: kk, indices: idx, similarities: sims },
   };
 }
 
-/** One exact search of every face against all, as stored lists. */
-async function fullSearch(
-  backend: KnnBackend,
-  ids: number[],
-  vectors: Float32Array,
-  dims: number,
-  kk: number,
-  linkSim?: number,
-): Promise<NeighbourList[]> {
-  const n = ids.length;
-  const g = await backend.search({ rows: n, cols: dims, data: vectors }, kk, { linkSim });
-  const out: NeighbourList[] = [];
-  for (let r = 0; r < n; r++) {
-    const t = new TopList(kk);
-    for (let j = 0; j < kk; j++) {
-      const c = g.indices[r * kk + j];
-      if (c >= 0) {
-        t.ids.push(ids[c]);
-        t.sims.push(g.similarities[r * kk + j]);
-      }
-    }
-    out.push(t.toList(ids[r]));
-  }
-  return out;
-}
-
 /**
- * The rows `queries` (new faces, then stale lists) searched against all with the SIMD
- * kernel; each new face's products are also offered to the kept lists.
+ * The rows `queries` (the first `freshCount` of them new faces, then stale lists) searched
+ * against all with the SIMD kernel into their (empty) lists; each new face's products are
+ * also offered to the kept lists.
  *
- * @returns The queries' lists, and the kept rows whose lists changed.
+ * @returns The kept rows whose lists changed.
  */
 function searchNew(
-  ids: number[],
   vectors: Float32Array,
+  n: number,
   dims: number,
   kk: number,
-  fresh: number[],
+  freshCount: number,
   queries: number[],
-  lists: Map<number, TopList>,
-): { tops: TopList[]; changed: Set<number> } {
-  const n = ids.length;
+  idx: Int32Array,
+  sims: Float32Array,
+  len: Int32Array,
+  kept: Uint8Array,
+): Set<number> {
   const changed = new Set<number>();
-  const isFresh = new Uint8Array(n);
-  for (const r of fresh) isFresh[r] = 1;
   const q = new Float32Array(queries.length * dims);
   queries.forEach((r, i) => q.set(vectors.subarray(r * dims, (r + 1) * dims), i * dims));
-  const tops = queries.map(() => new TopList(kk));
+  const heaps = new RowHeaps(ROW_BLOCK, kk);
   const kern = new DotKernel(dims, ROW_BLOCK);
+  const qIdx = new Int32Array(ROW_BLOCK * kk), qSim = new Float32Array(ROW_BLOCK * kk);
   for (let q0 = 0; q0 < queries.length; q0 += ROW_BLOCK) {
     const nq = Math.min(ROW_BLOCK, queries.length - q0);
     kern.load(0, q, q0, nq);
+    heaps.len.fill(0);
+    heaps.rootSim.fill(-Infinity);
+    heaps.rootIdx.fill(-1);
     for (let c0 = 0; c0 < n; c0 += ROW_BLOCK) {
       const nc = Math.min(ROW_BLOCK, n - c0);
       kern.load(1, vectors, c0, nc);
       const { tile, stride } = kern.tile(nq, nc);
-      for (let a = 0; a < nq; a++) {
-        const r = queries[q0 + a], t = tops[q0 + a], fromNew = isFresh[r] === 1;
+      heaps.offerTile(tile, stride, nq, nc, 0, c0, 0, false);
+      // a new face is offered to the kept lists (the products are symmetric)
+      for (let a = 0; a < nq && q0 + a < freshCount; a++) {
+        const r = queries[q0 + a];
         for (let b = 0; b < nc; b++) {
-          const c = c0 + b, sim = tile[a * stride + b];
-          t.offer(ids[c], sim);
-          // a new face is offered to the kept lists (the products are symmetric)
-          if (fromNew && !isFresh[c] && lists.get(c)?.offer(ids[r], sim)) changed.add(c);
+          const c = c0 + b;
+          if (kept[c] && offerSorted(idx, sims, len, kk, c, r, tile[a * stride + b])) {
+            changed.add(c);
+          }
         }
       }
     }
+    for (let a = 0; a < nq; a++) {
+      heaps.writeSorted(a, a * kk, qIdx, qSim);
+      const r = queries[q0 + a];
+      let m = 0;
+      while (m < kk && qIdx[a * kk + m] >= 0) m++;
+      idx.set(qIdx.subarray(a * kk, a * kk + kk), r * kk);
+      sims.set(qSim.subarray(a * kk, a * kk + kk), r * kk);
+      len[r] = m;
+    }
   }
-  return { tops, changed };
+  return changed;
 }
 
 /**

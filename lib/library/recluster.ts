@@ -12,7 +12,7 @@
 import { linksFromKnn } from "../knn/links.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { constrainedInfomap } from "./constrained_infomap.ts";
-import { graphOfLists, type NeighbourSummary, updateNeighbours } from "./neighbours.ts";
+import { type NeighbourSummary, updateNeighbours } from "./neighbours.ts";
 import type { Clustering, LibraryStore, StoredFace } from "./store.ts";
 
 /** Options of {@link recluster}. */
@@ -92,7 +92,7 @@ export async function recluster(
   const ids = chosen.map((f) => f.id);
   const n = ids.length;
   const vectors = await store.vectors(ids, o.dims);
-  const { summary: neighbours, lists } = await updateNeighbours(
+  const { summary: neighbours, graph } = await updateNeighbours(
     store,
     ids,
     vectors,
@@ -111,7 +111,6 @@ export async function recluster(
     set.add(c.personId);
     cannotOf.set(r, set);
   }
-  const graph = graphOfLists(lists, ids, Math.min(o.k, n));
   const res = constrainedInfomap(n, linksFromKnn(graph, o.minSim), {
     photo: Int32Array.from(chosen, (f) => f.photoId),
     group: Int32Array.from(chosen, (f) => pinnedTo.get(f.id) ?? -1),
