@@ -57,6 +57,8 @@ import type {
   Box,
   Decision,
   Edit,
+  FacePageFilter,
+  FaceRow,
   LibrarySnapshot,
   LibraryStore,
   StoredFace,
@@ -185,6 +187,19 @@ export interface RunSummary {
     cluster: number;
     write: number;
     total: number;
+  };
+}
+
+/** A stored face row as the pages show it. */
+function viewOf(r: FaceRow): FaceView {
+  return {
+    ...r.face,
+    file: r.path,
+    label: labelOf(r.path),
+    personId: r.assignment?.personId ?? null,
+    pinned: r.assignment?.pinned ?? false,
+    hard: r.assignment?.hard ?? false,
+    similarity: r.assignment?.similarity ?? 0,
   };
 }
 
@@ -616,6 +631,78 @@ export class Library implements LibraryReader {
       photos: new Set(list.map((f) => f.photoId)).size,
       representative: list.reduce((a, b) => (b.similarity > a.similarity ? b : a)).id,
     })).sort((a, b) => b.faces - a.faces || a.id - b.id);
+  }
+
+  /**
+   * One page of the people, read without the whole library: counts from the assignments, the
+   * photos and the most typical face only for the page's people.
+   *
+   * @param options A name or id to look for, named people last (the review page's order)
+   *   or largest first, and the page.
+   * @returns How many match, and the page.
+   *
+   * @example
+   * ```ts ignore
+   * const { total, people } = await lib.peoplePage({ offset: 0, limit: 60 });
+   * ```
+   */
+  async peoplePage(options: {
+    query?: string;
+    namedLast?: boolean;
+    offset: number;
+    limit: number;
+  }): Promise<{ total: number; people: PersonView[] }> {
+    const q = (options.query ?? "").trim().toLowerCase();
+    let list = (await this.store.personCounts())
+      .filter((p) => !q || (p.name ?? "").toLowerCase().includes(q) || String(p.id) === q)
+      .sort((a, b) => b.faces - a.faces || a.id - b.id);
+    if (options.namedLast) {
+      list = list.sort((a, b) => Number(a.name !== null) - Number(b.name !== null));
+    }
+    const page = list.slice(options.offset, options.offset + options.limit);
+    const people = [];
+    for (const p of page) {
+      people.push({ ...p, ...(await this.store.personDetail(p.id)) });
+    }
+    return { total: list.length, people };
+  }
+
+  /**
+   * One page of a person's faces, least typical first (or of the faces outside people).
+   *
+   * @param which A person, or `alone`, `hard` or `notfaces` with the quality gate.
+   * @param offset First face.
+   * @param limit Faces on the page.
+   * @returns How many there are, and the page.
+   *
+   * @example
+   * ```ts ignore
+   * const { total, faces } = await lib.facePage({ person: 3 }, 0, 60);
+   * ```
+   */
+  async facePage(
+    which: FacePageFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; faces: FaceView[] }> {
+    const page = await this.store.facePage(which, offset, limit);
+    return { total: page.total, faces: page.faces.map(viewOf) };
+  }
+
+  /**
+   * A face with its photo and person, or null.
+   *
+   * @param id The face.
+   * @returns The face.
+   *
+   * @example
+   * ```ts ignore
+   * const f = await lib.face(12);
+   * ```
+   */
+  async face(id: number): Promise<FaceView | null> {
+    const [row] = await this.store.facesById([id]);
+    return row ? viewOf(row) : null;
   }
 
   /**

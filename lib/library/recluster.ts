@@ -13,7 +13,52 @@ import { linksFromKnn } from "../knn/links.ts";
 import type { KnnBackend } from "../knn/types.ts";
 import { constrainedInfomap } from "./constrained_infomap.ts";
 import { type NeighbourSummary, updateNeighbours } from "./neighbours.ts";
-import type { Clustering, LibraryStore, StoredFace } from "./store.ts";
+import type { Assignment, CannotLink, Clustering, LibraryStore, StoredFace } from "./store.ts";
+
+/** The setting that keeps the last clustering's fingerprint and summary. */
+const LAST_CLUSTERING = "last_clustering";
+
+/**
+ * A hash of everything a clustering depends on besides the vectors of the faces (which
+ * never change for a face id): the clusterable faces, the people and decisions as the
+ * assignments hold them, the cannot-links, and the settings.
+ */
+function fingerprintOf(
+  ids: number[],
+  assignments: Assignment[],
+  cannot: CannotLink[],
+  o: ReclusterOptions,
+): string {
+  let h1 = 0x811c9dc5, h2 = 0x01000193;
+  const mix = (x: number) => {
+    h1 = Math.imul(h1 ^ (x | 0), 0x01000193);
+    h2 = Math.imul(h2 ^ ((x / 4294967296) | 0) ^ (x | 0), 0x5bd1e995) ^ (h2 >>> 15);
+  };
+  const real = (x: number) => mix(Math.round(x * 1e6));
+  mix(ids.length);
+  for (const id of ids) mix(id);
+  const sorted = [...assignments].sort((a, b) => a.faceId - b.faceId);
+  mix(sorted.length);
+  for (const a of sorted) {
+    mix(a.faceId);
+    mix(a.personId ?? -1);
+    mix((a.pinned ? 1 : 0) + (a.hard ? 2 : 0));
+  }
+  const links = [...cannot].sort((a, b) => a.faceId - b.faceId || a.personId - b.personId);
+  mix(links.length);
+  for (const c of links) {
+    mix(c.faceId);
+    mix(c.personId);
+  }
+  for (const x of [o.dims, o.k, o.seed ?? 123]) mix(x);
+  real(o.minSim);
+  real(o.minQuality);
+  if (o.unrecognisable) {
+    real(o.unrecognisable.threshold);
+    for (const x of o.unrecognisable.centre) real(x);
+  } else mix(-7);
+  return `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}`;
+}
 
 /** Options of {@link recluster}. */
 export interface ReclusterOptions {
@@ -91,6 +136,27 @@ export async function recluster(
   );
   const ids = chosen.map((f) => f.id);
   const n = ids.length;
+  const cannot = await store.cannotLinks();
+  // nothing changed since the last clustering (faces, people, decisions, settings): its
+  // result stands, as a new run would find it again (Infomap and the matching are
+  // deterministic), and an unchanged re-run costs one read instead of kNN and Infomap
+  const t0 = performance.now();
+  const fingerprint = fingerprintOf(ids, before, cannot, o);
+  const last = JSON.parse(await store.setting(LAST_CLUSTERING) ?? "null") as
+    | { fingerprint: string; summary: ReclusterSummary }
+    | null;
+  if (last?.fingerprint === fingerprint && await store.setting("knn_k") === String(o.k)) {
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      ...last.summary,
+      newPersons: [],
+      added: {},
+      left: {},
+      moved: 0,
+      neighbours: { faces: n, searched: 0, full: false, backend: "unchanged", seconds },
+      seconds: { knn: 0, cluster: 0, store: seconds },
+    };
+  }
   const vectors = await store.vectors(ids, o.dims);
   const { summary: neighbours, graph } = await updateNeighbours(
     store,
@@ -104,7 +170,7 @@ export async function recluster(
   const t1 = performance.now();
   const cannotOf = new Map<number, Set<number>>();
   const rowOf = new Map(ids.map((id, r) => [id, r]));
-  for (const c of await store.cannotLinks()) {
+  for (const c of cannot) {
     const r = rowOf.get(c.faceId);
     if (r === undefined) continue;
     const set = cannotOf.get(r) ?? new Set<number>();
@@ -129,7 +195,7 @@ export async function recluster(
   const clustering = centroidsAndSimilarities(personOf, chosen, pinnedTo, vectors, o.dims, hard);
   const created = await store.saveClustering(clustering);
   const { people, added, left, moved } = changesOf(chosen, personOf, created, prev, rowOf);
-  return {
+  const summary: ReclusterSummary = {
     faces: n,
     people,
     newPersons: created,
@@ -146,6 +212,14 @@ export async function recluster(
       store: (performance.now() - t2) / 1000,
     },
   };
+  await store.setSetting(
+    LAST_CLUSTERING,
+    JSON.stringify({
+      fingerprint: fingerprintOf(ids, await store.assignments(), cannot, o),
+      summary: { ...summary, neighbours: { ...summary.neighbours } },
+    }),
+  );
+  return summary;
 }
 
 /** Who joined and left each person now (new persons by their new ids), and how many moved. */

@@ -14,16 +14,23 @@ import type {
   Clustering,
   Decision,
   Edit,
+  FacePage,
+  FacePageFilter,
+  FaceRow,
   LibrarySnapshot,
   LibraryStore,
   LockHolder,
   NeighbourList,
   NewFace,
   OutputFile,
+  PersonCount,
   StoredFace,
   StoredPerson,
   StoredPhoto,
 } from "./store.ts";
+
+/** Up to this many vectors are read one by one; more, in one pass over all. */
+const FEW_VECTORS = 20_000;
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = 2;
@@ -65,6 +72,35 @@ const MIGRATIONS: string[] = [
 
 type Row = Record<string, SQLInputValue>;
 
+/** The columns {@link faceRow} reads (faces f, photos ph, assignments a). */
+const FACE_ROW = `f.id, f.photo_id, f.box, f.points, f.score, f.source, f.quality, f.norm,
+  f.not_face, ph.path, a.face_id AS a_face, a.person_id, a.pinned, a.similarity, a.hard`;
+
+/** A face with its photo's path and assignment from a {@link FACE_ROW} row. */
+function faceRow(r: Row): FaceRow {
+  return {
+    face: {
+      id: r.id as number,
+      photoId: r.photo_id as number,
+      box: JSON.parse(r.box as string),
+      points: JSON.parse(r.points as string),
+      score: r.score as number,
+      source: r.source as StoredFace["source"],
+      quality: r.quality as number,
+      norm: (r.norm as number | null) ?? NaN,
+      notFace: r.not_face === 1,
+    },
+    path: r.path as string,
+    assignment: r.a_face === null ? null : {
+      faceId: r.id as number,
+      personId: r.person_id as number | null,
+      pinned: r.pinned === 1,
+      similarity: r.similarity as number,
+      hard: r.hard === 1,
+    },
+  };
+}
+
 const f32 = (b: Uint8Array): Float32Array =>
   new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 const i32 = (b: Uint8Array): Int32Array =>
@@ -72,7 +108,6 @@ const i32 = (b: Uint8Array): Int32Array =>
 const bytes = (a: Float32Array | Int32Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const now = (): string => new Date().toISOString();
-const tenth = (x: number): number => Math.round(x * 10) / 10;
 
 /** A decision row as the interface gives it. */
 function decisionOf(r: Row): Decision {
@@ -326,9 +361,9 @@ export class SqliteStore implements LibraryStore {
           const fid = face.run(
             id,
             JSON.stringify(f.box),
-            // kept for the record, never read back: a tenth of a pixel is plenty (a 68-point
-            // face takes 0.9 KB instead of 2 KB)
-            JSON.stringify(f.landmarks.map(([x, y]) => [tenth(x), tenth(y)])),
+            // the five points (below) are what alignment needs again; the detector's 68
+            // would cost 0.9 KB a face (a fifth of the library) and are never read back
+            "[]",
             JSON.stringify(f.points),
             f.score,
             f.source,
@@ -380,10 +415,99 @@ export class SqliteStore implements LibraryStore {
     }));
   }
 
+  /** {@inheritDoc LibraryStore.personCounts} */
+  personCounts(): Promise<PersonCount[]> {
+    return Promise.resolve(
+      this.#all(
+        `SELECT a.person_id AS id, p.name AS name, COUNT(*) AS faces, SUM(a.pinned) AS pinned
+         FROM assignments a LEFT JOIN persons p ON p.id = a.person_id
+         WHERE a.person_id IS NOT NULL GROUP BY a.person_id`,
+      ).map((r) => ({
+        id: r.id as number,
+        name: r.name as string | null,
+        faces: r.faces as number,
+        pinned: r.pinned as number,
+      })),
+    );
+  }
+
+  /** {@inheritDoc LibraryStore.personDetail} */
+  personDetail(personId: number): Promise<{ photos: number; representative: number }> {
+    const photos = this.#db.prepare(
+      `SELECT COUNT(DISTINCT f.photo_id) AS n FROM assignments a JOIN faces f ON f.id = a.face_id
+       WHERE a.person_id = ?`,
+    ).get(personId) as { n: number };
+    const rep = this.#db.prepare(
+      `SELECT face_id FROM assignments WHERE person_id = ?
+       ORDER BY similarity DESC, face_id LIMIT 1`,
+    ).get(personId) as { face_id: number } | undefined;
+    return Promise.resolve({ photos: photos.n, representative: rep?.face_id ?? -1 });
+  }
+
+  /** {@inheritDoc LibraryStore.facePage} */
+  facePage(which: FacePageFilter, offset: number, limit: number): Promise<FacePage> {
+    const from = `FROM faces f JOIN photos ph ON ph.id = f.photo_id
+      LEFT JOIN assignments a ON a.face_id = f.id`;
+    let where: string, order: string;
+    const params: SQLInputValue[] = [];
+    if ("person" in which) {
+      where = "a.person_id = ?";
+      params.push(which.person);
+      order = "a.similarity, f.id";
+    } else {
+      const notFace = "(f.not_face = 1 OR f.quality < ?)";
+      params.push(which.gate);
+      where = "a.person_id IS NULL AND " +
+        (which.outside === "notfaces"
+          ? notFace
+          : `NOT ${notFace} AND COALESCE(a.hard, 0) = ${which.outside === "hard" ? 1 : 0}`);
+      order = "f.id";
+    }
+    this.#db.exec("BEGIN");
+    try {
+      const total = (this.#db.prepare(`SELECT COUNT(*) AS n ${from} WHERE ${where}`)
+        .get(...params) as { n: number }).n;
+      const rows = this.#all(
+        `SELECT ${FACE_ROW} ${from} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        ...params,
+        limit,
+        offset,
+      );
+      return Promise.resolve({ total, faces: rows.map(faceRow) });
+    } finally {
+      this.#db.exec("COMMIT");
+    }
+  }
+
+  /** {@inheritDoc LibraryStore.facesById} */
+  facesById(ids: number[]): Promise<FaceRow[]> {
+    const one = this.#db.prepare(
+      `SELECT ${FACE_ROW} FROM faces f JOIN photos ph ON ph.id = f.photo_id
+       LEFT JOIN assignments a ON a.face_id = f.id WHERE f.id = ?`,
+    );
+    const out: FaceRow[] = [];
+    for (const id of ids) {
+      const r = one.get(id) as Row | undefined;
+      if (r) out.push(faceRow(r));
+    }
+    return Promise.resolve(out);
+  }
+
   /** {@inheritDoc LibraryStore.vectors} */
   vectors(ids: number[], dims: number): Promise<Float32Array> {
-    // one pass over the model's vectors (the stages want most of them), placed by id
     const out = new Float32Array(ids.length * dims);
+    if (ids.length <= FEW_VECTORS) {
+      // a few (a page, a person): one lookup each by the primary key
+      const one = this.#db.prepare("SELECT vector FROM vectors WHERE face_id = ? AND model = ?");
+      const model = this.#model();
+      ids.forEach((id, i) => {
+        const r = one.get(id, model) as { vector: Uint8Array } | undefined;
+        if (!r) throw new Error(`${this.location}: face ${id} has no vector`);
+        out.set(f32(r.vector).subarray(0, dims), i * dims);
+      });
+      return Promise.resolve(out);
+    }
+    // one pass over the model's vectors (the stages want most of them), placed by id
     const row = new Map(ids.map((id, i) => [id, i]));
     const got = new Uint8Array(ids.length);
     const q = this.#db.prepare("SELECT face_id, vector FROM vectors WHERE model = ?");

@@ -51,7 +51,7 @@ export interface StoredPhoto {
 export interface NewFace {
   /** Box in photo pixels. */
   box: Box;
-  /** All landmarks the detector gave (68 or 5), photo pixels. */
+  /** All landmarks the detector gave (68 or 5), photo pixels (not stored: `points` are). */
   landmarks: Point[];
   /** Eye centres, nose tip, mouth corners. */
   points: Point[];
@@ -115,6 +115,49 @@ export interface Assignment {
   similarity: number;
   /** Kept out of people as hard to recognise (by the last clustering; never when pinned). */
   hard: boolean;
+}
+
+/** A person's counts (see {@link LibraryStore.personCounts}). */
+export interface PersonCount {
+  /** The person. */
+  id: number;
+  /** Its name, or null. */
+  name: string | null;
+  /** Faces assigned to it. */
+  faces: number;
+  /** Of those, faces the user put there. */
+  pinned: number;
+}
+
+/** Which faces a {@link LibraryStore.facePage} lists. */
+export type FacePageFilter =
+  | { person: number }
+  | {
+    /**
+     * Faces outside people: `alone` (clusterable, no person), `hard` (hard to recognise) or
+     * `notfaces` (marked not a face, or below the quality gate).
+     */
+    outside: "alone" | "hard" | "notfaces";
+    /** The quality gate. */
+    gate: number;
+  };
+
+/** A face with its photo's path and its assignment (null: none). */
+export interface FaceRow {
+  /** The face. */
+  face: StoredFace;
+  /** Its photo's path. */
+  path: string;
+  /** Its assignment. */
+  assignment: Assignment | null;
+}
+
+/** A page of faces and how many there are in all. */
+export interface FacePage {
+  /** Faces matching the filter. */
+  total: number;
+  /** This page of them. */
+  faces: FaceRow[];
 }
 
 /** A face the user said is not this person (a cannot-link). */
@@ -243,6 +286,17 @@ export interface LibraryStore {
   snapshot(): Promise<LibrarySnapshot>;
   /** Every photo. */
   photos(): Promise<StoredPhoto[]>;
+  /** Each person with faces: its face and pinned-face counts (a page's worth of work). */
+  personCounts(): Promise<PersonCount[]>;
+  /** A person's photo count and most typical face (highest similarity, then lowest id). */
+  personDetail(personId: number): Promise<{ photos: number; representative: number }>;
+  /**
+   * One page of faces with their photos and assignments: a person's (by increasing
+   * similarity, then id), or the faces outside people of one kind (by id); with the total.
+   */
+  facePage(which: FacePageFilter, offset: number, limit: number): Promise<FacePage>;
+  /** These faces with their photos and assignments (those that exist, by id). */
+  facesById(ids: number[]): Promise<FaceRow[]>;
   /**
    * Stores photos with their faces (a photo already at the same path is replaced); the
    * vectors are kept under the library's model (setting `model_key`).

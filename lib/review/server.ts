@@ -11,7 +11,8 @@
 import { InputError, LibraryBusyError } from "../errors.ts";
 import { loadSharp } from "../image/decode.ts";
 import { chipType } from "../image/encode_chip.ts";
-import type { FaceView, Library, PersonView, RunSummary } from "../library/library.ts";
+import type { FaceView, Library, RunSummary } from "../library/library.ts";
+import type { PersonCount } from "../library/store.ts";
 import { REVIEW_PAGE } from "./page.ts";
 import { DEFAULT_MIN_QUALITY } from "../library/settings.ts";
 
@@ -85,9 +86,8 @@ function personRef(v: unknown, what: string): number | string {
 
 /** What the page lists: computed once per change of the library. */
 interface Snapshot {
-  faces: FaceView[];
-  byId: Map<number, FaceView>;
-  people: PersonView[];
+  /** The persons with faces and their counts (no face is read). */
+  people: PersonCount[];
   centroids: Map<number, Float32Array>;
   gate: number;
   dims: number;
@@ -164,17 +164,17 @@ class Review {
     readonly token: string,
   ) {}
 
-  /** The library as the pages show it, read once until a decision changes it. */
+  /**
+   * What every page needs, read once until a decision changes it: the persons' counts and
+   * kept centroids, never the faces (pages read theirs a page at a time).
+   */
   snap(): Promise<Snapshot> {
     this.#snapshot ??= (async () => {
       const lib = this.lib;
-      const faces = await lib.faces();
       const persons = await lib.store.persons();
       const settings = await lib.settings();
       return {
-        faces,
-        byId: new Map(faces.map((f) => [f.id, f])),
-        people: await lib.people(faces),
+        people: await lib.store.personCounts(),
         centroids: new Map(persons.filter((p) => p.centroid).map((p) => [p.id, p.centroid!])),
         gate: settings?.minQuality ?? DEFAULT_MIN_QUALITY,
         dims: settings?.model.dims ?? 0,
@@ -249,7 +249,16 @@ class Review {
     const offset = Math.max(0, Number(url.searchParams.get("offset") ?? 0) | 0);
     const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? PAGE) | 0));
     if (path === "/") return page();
-    if (path === "/api/people") return json(peoplePage(s, url, offset, limit));
+    if (path === "/api/people") {
+      return json(
+        await this.lib.peoplePage({
+          query: url.searchParams.get("q") ?? "",
+          namedLast: url.searchParams.get("order") !== "size",
+          offset,
+          limit,
+        }),
+      );
+    }
     let m = /^\/api\/person\/(\d+)$/.exec(path);
     if (m) return await this.#person(s, Number(m[1]), offset, limit);
     const lists = { "/api/alone": "alone", "/api/notfaces": "notfaces", "/api/hard": "hard" };
@@ -257,7 +266,9 @@ class Review {
     if (which) return await this.#alone(s, which, offset, limit);
     m = /^\/face\/(\d+)$/.exec(path);
     if (m) {
-      if (!s.byId.has(Number(m[1]))) return problem(404, `no face ${m[1]} in this library`);
+      if (!(await this.lib.face(Number(m[1])))) {
+        return problem(404, `no face ${m[1]} in this library`);
+      }
       const chip = await this.lib.store.chip(Number(m[1]));
       if (!chip) return problem(404, `face ${m[1]} has no picture`);
       return new Response(chip as Uint8Array<ArrayBuffer>, {
@@ -271,17 +282,21 @@ class Review {
 
   /** One person's faces, least typical first, with "is this X?" for an unnamed one. */
   async #person(s: Snapshot, id: number, offset: number, limit: number): Promise<Response> {
-    const person = s.people.find((p) => p.id === id);
-    if (!person) return problem(404, `no person ${id} with faces in this library`);
-    const faces = s.faces.filter((f) => f.personId === person.id)
-      .sort((a, b) => a.similarity - b.similarity || a.id - b.id);
+    const count = s.people.find((p) => p.id === id);
+    if (!count) return problem(404, `no person ${id} with faces in this library`);
+    const person = { ...count, ...(await this.lib.store.personDetail(id)) };
+    const { total, faces } = await this.lib.facePage({ person: id }, offset, limit);
+    let mean = person.name === null ? s.centroids.get(id) : undefined;
+    if (person.name === null && !mean) {
+      // changed by a decision since the last clustering: its mean anew
+      const all = await this.lib.facePage({ person: id }, 0, total);
+      mean = await this.#meanOf(all.faces.map((f) => f.id), s.dims);
+    }
     return json({
       person,
-      total: faces.length,
-      faces: faces.slice(offset, offset + limit).map(faceJson),
-      suggestions: person.name === null
-        ? suggest(s, await this.#meanOf(faces.map((f) => f.id), s.dims), person.id)
-        : [],
+      total,
+      faces: faces.map(faceJson),
+      suggestions: mean ? suggest(s, mean, person.id) : [],
     });
   }
 
@@ -290,18 +305,17 @@ class Review {
    * it too), or the not-faces.
    */
   async #alone(s: Snapshot, which: FaceList, offset: number, limit: number): Promise<Response> {
-    const faces = s.faces.filter((f) => {
-      if (f.personId !== null) return false;
-      const notFace = f.notFace || f.quality < s.gate;
-      return which === "notfaces" ? notFace : !notFace && f.hard === (which === "hard");
-    });
+    const { total, faces: page } = await this.lib.facePage(
+      { outside: which, gate: s.gate },
+      offset,
+      limit,
+    );
     const alone = which !== "notfaces";
-    const page = faces.slice(offset, offset + limit);
     const vectors = alone && page.length
       ? await this.lib.store.vectors(page.map((f) => f.id), s.dims)
       : null;
     return json({
-      total: faces.length,
+      total,
       faces: page.map((f, i) => ({
         ...faceJson(f),
         suggestions: vectors ? suggest(s, vectors.subarray(i * s.dims, (i + 1) * s.dims)) : [],
@@ -320,7 +334,7 @@ class Review {
 
   /** A face's photo, upright and at most 800 pixels, by the face's id only. */
   async #photo(faceId: number): Promise<Response> {
-    const f = (await this.snap()).byId.get(faceId);
+    const f = await this.lib.face(faceId);
     if (!f) return problem(404, `no face ${faceId} in this library`);
     let bytes = this.#thumbs.get(f.file);
     if (!bytes) {
@@ -360,17 +374,6 @@ function page(): Response {
 }
 
 /** The people, unnamed first (or by size), filtered by a name or an id. */
-function peoplePage(s: Snapshot, url: URL, offset: number, limit: number) {
-  const q = (url.searchParams.get("q") ?? "").trim().toLowerCase();
-  let list = s.people.filter((p) =>
-    !q || (p.name ?? "").toLowerCase().includes(q) || String(p.id) === q
-  );
-  if (url.searchParams.get("order") !== "size") {
-    list = [...list].sort((a, b) => Number(a.name !== null) - Number(b.name !== null));
-  }
-  return { total: list.length, people: list.slice(offset, offset + limit) };
-}
-
 function faceJson(f: FaceView) {
   return {
     id: f.id,

@@ -63,7 +63,7 @@ Deno.test({
       for (const f of hard) {
         assertEquals([f.person, f.folder], [null, "hard_to_recognise"]);
         assert(
-          Deno.statSync(`${out}/hard_to_recognise/faces/face_${String(f.id).padStart(6, "0")}.png`)
+          Deno.statSync(`${out}/hard_to_recognise/faces/face_${String(f.id).padStart(6, "0")}.jpg`)
             .isFile,
         );
       }

@@ -92,7 +92,7 @@ Deno.test({
         const dead = 2 ** 22 + 17; // above Linux's default pid_max: no such process
         const planted = [
           `${folder}/.contact_sheet.png.${dead}.tmp`,
-          `${folder}/faces/.face_000001.png.${dead}.tmp`,
+          `${folder}/faces/.face_000001.jpg.${dead}.tmp`,
           `.clusters.json.${dead}.tmp`,
         ];
         let calls = 0;

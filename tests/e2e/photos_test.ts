@@ -86,7 +86,7 @@ Deno.test({
     const manifest = JSON.parse(await Deno.readTextFile(`${out}/clusters.json`));
     assertEquals(manifest.faces.length, j.faces);
     for (const f of manifest.faces) {
-      const crop = `${out}/${f.folder}/faces/face_${String(f.id).padStart(6, "0")}.png`;
+      const crop = `${out}/${f.folder}/faces/face_${String(f.id).padStart(6, "0")}.jpg`;
       assert((await Deno.stat(crop)).size > 0, `${crop} missing`);
       const photo = await Deno.lstat(`${out}/${f.folder}/${f.file.replaceAll("/", "__")}`);
       assert(photo.isSymlink, "--link symbolic");

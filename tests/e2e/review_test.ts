@@ -159,8 +159,15 @@ Deno.test({
       }
       const face = (await (await get(`/api/person/${p1.id}`)).json()).faces[0];
       const chip = await get(`/face/${face.id}`);
-      assertEquals([chip.status, chip.headers.get("content-type")], [200, "image/png"]);
-      await chip.body?.cancel();
+      // chips are stored as JPEG: the bytes are one, and say so
+      assertEquals([chip.status, chip.headers.get("content-type")], [200, "image/jpeg"]);
+      const bytes = new Uint8Array(await chip.arrayBuffer());
+      assertEquals([bytes[0], bytes[1], bytes[bytes.length - 2], bytes[bytes.length - 1]], [
+        0xff,
+        0xd8,
+        0xff,
+        0xd9,
+      ]);
       const photo = await get(`/photo/${face.id}`);
       assertEquals(photo.status, 200);
       await photo.body?.cancel();

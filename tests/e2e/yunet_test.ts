@@ -259,7 +259,7 @@ Deno.test({
         assertEquals(f.quality < 0.5, f.folder === "not_faces", `face ${f.id} in ${f.folder}`);
       }
       for (const f of gated) {
-        await Deno.stat(`${root}/out/not_faces/faces/face_${String(f.id).padStart(6, "0")}.png`);
+        await Deno.stat(`${root}/out/not_faces/faces/face_${String(f.id).padStart(6, "0")}.jpg`);
       }
       assertEquals(j.coverage, 1); // no photo lost its own face to the gate
       const html = await Deno.readTextFile(`${root}/out/report.html`);
