@@ -172,7 +172,11 @@ export class SqliteStore implements LibraryStore {
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path, { timeout: 10_000 });
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
+      // 16 KB pages for a new file (an existing one keeps its own): a face's row with its
+      // 2.8 KB chip fills a 4 KB page alone, wasting a third of it; five share a 16 KB one
+      db.exec(
+        "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+      );
     } catch (e) {
       throw new InputError(path, `cannot open the library: ${(e as Error).message}`);
     }
