@@ -1,3 +1,4 @@
+import { chipAsJpeg, chipType, encodeChip } from "../../lib/image/encode_chip.ts";
 import { decodeImage, sniffFormat } from "../../lib/image/decode.ts";
 import { exifOrientation } from "../../lib/image/exif.ts";
 import { decodePnm } from "../../lib/image/pnm.ts";
@@ -17,7 +18,7 @@ import {
   withJpegOrientation,
   withPngOrientation,
 } from "../image_fixtures.ts";
-import { assert, assertEquals, assertRejectsInput } from "../shared.ts";
+import { assert, assertEquals, assertRejectsInput, hasShared, SHARED } from "../shared.ts";
 
 function pixel(img: RgbImage, x: number, y: number): number[] {
   const o = (y * img.width + x) * 3;
@@ -282,4 +283,45 @@ Deno.test("image: resizeBilinear equals the per-pixel bilinear formula, enlargin
       }
     }
   }
+});
+
+Deno.test({
+  name:
+    "chips: a face stored as JPEG a tenth of PNG's size; an older library's PNG chip becomes JPEG",
+  ignore: !hasShared("faces/bbt_faceapi"),
+  fn: async () => {
+    // a real face: the middle 112 × 112 of a bbt_faceapi photo
+    const photo = await decodeImage(
+      await Deno.readFile(`${SHARED}faces/bbt_faceapi/amy/amy1.png`),
+      "amy1.png",
+    );
+    const img = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3) };
+    const x0 = (photo.width - 112) >> 1, y0 = (photo.height - 112) >> 1;
+    for (let y = 0; y < 112; y++) {
+      img.data.set(
+        photo.data.subarray(
+          ((y0 + y) * photo.width + x0) * 3,
+          ((y0 + y) * photo.width + x0 + 112) * 3,
+        ),
+        y * 112 * 3,
+      );
+    }
+    const jpeg = await encodeChip(img);
+    const png = await encodePng(img);
+    assertEquals([jpeg[0], jpeg[1], chipType(jpeg), chipType(png)], [
+      0xff,
+      0xd8,
+      "image/jpeg",
+      "image/png",
+    ]);
+    assert(jpeg.length * 5 < png.length, `JPEG ${jpeg.length} B, PNG ${png.length} B`);
+    const back = await decodeImage(jpeg, "chip.jpg");
+    assertEquals([back.width, back.height], [112, 112]);
+    // quality 85 keeps the picture: mean absolute error a few levels of 255
+    let err = 0;
+    for (let i = 0; i < img.data.length; i++) err += Math.abs(img.data[i] - back.data[i]);
+    assert(err / img.data.length < 5, `mean error ${err / img.data.length}`);
+    assertEquals(chipType(await chipAsJpeg(png, "old chip")), "image/jpeg");
+    assertEquals(await chipAsJpeg(jpeg, "new chip"), jpeg);
+  },
 });

@@ -321,3 +321,102 @@ Deno.test("recluster: a person near the unrecognisable centre is dissolved into 
     const third = await recluster(store, { ...o, unrecognisable: null });
     assertEquals(third.unrecognisable, { persons: 0, faces: 0 });
   }));
+
+Deno.test("recluster: an unchanged library keeps its clustering without kNN or Infomap; a decision, a new face or a setting clusters again", () =>
+  withStore(async (store) => {
+    const d = 4,
+      axis = (i: number, k: number) => {
+        const v = Array.from(
+          { length: d },
+          (_, j) => (j === i ? 1 : j === (i + 1) % d ? 0.05 * k : 0),
+        );
+        const n = Math.hypot(...v);
+        return v.map((x) => x / n);
+      };
+    await store.setSetting("model_key", "test");
+    for (const i of [0, 2]) {
+      await store.putPhotos(
+        Array.from(
+          { length: 4 },
+          (_, k) => ({ photo: photo(`g${i}_${k}.jpg`), faces: [face(axis(i, k))] }),
+        ),
+      );
+    }
+    const o = { dims: d, k: 5, minSim: 0.5, minQuality: 0.5 };
+    const first = await recluster(store, o);
+    assertEquals([first.people, first.neighbours.backend === "unchanged"], [2, false]);
+    const before = await store.assignments();
+    const again = await recluster(store, o);
+    assertEquals([again.people, again.moved, again.neighbours.backend], [2, 0, "unchanged"]);
+    assertEquals(await store.assignments(), before);
+    // a setting that changes the clustering
+    const lower = await recluster(store, { ...o, minSim: 0.4 });
+    assert(lower.neighbours.backend !== "unchanged");
+    assertEquals((await recluster(store, { ...o, minSim: 0.4 })).neighbours.backend, "unchanged");
+    // a decision: the user names nobody but pins a face of one group to the other's person
+    const people = [...new Set(before.map((a) => a.personId))];
+    await store.edit("move", "one face over", {
+      assign: [{ faceId: before[0].faceId, personId: people[1]!, pinned: true }],
+    });
+    const moved = await recluster(store, { ...o, minSim: 0.4 });
+    assert(moved.neighbours.backend !== "unchanged");
+    // a new face
+    await store.putPhotos([{ photo: photo("new.jpg"), faces: [face(axis(0, 5))] }]);
+    const added = await recluster(store, { ...o, minSim: 0.4 });
+    assertEquals([added.faces, added.neighbours.searched], [9, 1]);
+  }));
+
+Deno.test("library store: pages of people and faces equal what the whole-library reads give", () =>
+  withStore(async (store) => {
+    const d = 4,
+      axis = (i: number, k: number) => {
+        const v = Array.from(
+          { length: d },
+          (_, j) => (j === i ? 1 : j === (i + 1) % d ? 0.07 * k : 0),
+        );
+        const n = Math.hypot(...v);
+        return v.map((x) => x / n);
+      };
+    await store.setSetting("model_key", "test");
+    for (const [i, size] of [[0, 7], [2, 4]]) {
+      await store.putPhotos(
+        Array.from(
+          { length: size },
+          (_, k) => ({ photo: photo(`g${i}_${k}.jpg`), faces: [face(axis(i, k))] }),
+        ),
+      );
+    }
+    // one face alone, one below the quality gate
+    await store.putPhotos([{ photo: photo("alone.jpg"), faces: [face(axis(1, 0))] }]);
+    await store.putPhotos([{ photo: photo("blurry.jpg"), faces: [face(axis(3, 0), 0.2)] }]);
+    await recluster(store, { dims: d, k: 5, minSim: 0.5, minQuality: 0.5 });
+    const all = await store.assignments();
+    const faces = await store.faces();
+    const counts = await store.personCounts();
+    assertEquals(counts.map((c) => c.faces).sort(), [4, 7]);
+    for (const c of counts) {
+      const mine = all.filter((a) => a.personId === c.id).sort((a, b) =>
+        a.similarity - b.similarity || a.faceId - b.faceId
+      );
+      assertEquals(c.faces, mine.length);
+      const page = await store.facePage({ person: c.id }, 1, 3);
+      assertEquals(page.total, mine.length);
+      assertEquals(page.faces.map((r) => r.face.id), mine.slice(1, 4).map((a) => a.faceId));
+      const best = [...mine].sort((a, b) => b.similarity - a.similarity || a.faceId - b.faceId)[0];
+      assertEquals(await store.personDetail(c.id), {
+        photos: mine.length,
+        representative: best.faceId,
+      });
+    }
+    const alone = await store.facePage({ outside: "alone", gate: 0.5 }, 0, 10);
+    assertEquals(alone.faces.map((r) => r.path), ["alone.jpg"]);
+    const notFaces = await store.facePage({ outside: "notfaces", gate: 0.5 }, 0, 10);
+    assertEquals(notFaces.faces.map((r) => r.path), ["blurry.jpg"]);
+    assertEquals((await store.facePage({ outside: "hard", gate: 0.5 }, 0, 10)).total, 0);
+    const [one] = await store.facesById([faces[3].id, 10_000]).then((r) => r.slice(0, 1));
+    assertEquals([one.face.id, one.path, one.assignment?.faceId], [
+      faces[3].id,
+      "g0_3.jpg",
+      faces[3].id,
+    ]);
+  }));
