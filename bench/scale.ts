@@ -4,8 +4,8 @@
  * run (faiss IndexFlatIP / IndexIVFFlat from Debian's python3-faiss, C++ Infomap v2.15.1 on our
  * link file). Prints Markdown for BENCHMARKS.md.
  *
- *     deno run -A bench/scale.ts features [--cases 100k:128,1m:128,1m:512] [--exact 200k:128]
- *     deno run -A bench/scale.ts seeds [--seeds 100k:128] [--runs 6]
+ *     deno run -A bench/scale.ts features [--cases 100k:128,1m:128,1m:512] [--exact 200k:128] [--no-anchors]
+ *     deno run -A bench/scale.ts seeds [--seeds 100k:128] [--runs 6] [--probes 32]
  *
  * @module
  */
@@ -140,7 +140,11 @@ async function faiss(args: string[]): Promise<Record<string, number>> {
   return JSON.parse(r.out);
 }
 
-async function features(cases: [number, number][], exact: [number, number][]): Promise<void> {
+async function features(
+  cases: [number, number][],
+  exact: [number, number][],
+  anchors = true,
+): Promise<void> {
   const f = (x: unknown, p = 1) => (typeof x === "number" ? x.toFixed(p) : "–");
   const lfw = await readNpy(`${LFW}mobilefacenet.npy`);
   const names = (await Deno.readTextFile(`${LFW}labels.txt`)).trim().split("\n");
@@ -196,7 +200,7 @@ async function features(cases: [number, number][], exact: [number, number][]): P
       }
       // anchors on the same file
       // faiss's k-means alone takes minutes at 1M × 512: its anchors are at d 128
-      const nprobes = d === 128 ? [16, 32] : [];
+      const nprobes = d === 128 && anchors ? [16, 32] : [];
       for (const nprobe of nprobes) {
         const fa = await faiss(["faiss-ivf", set.feats, "80", "0.5", String(nprobe)]);
         console.log(
@@ -207,7 +211,7 @@ async function features(cases: [number, number][], exact: [number, number][]): P
           } | | | | | ${f(fa.peak_mib, 0)} | | ${f(fa.recall, 4)} | | | |`,
         );
       }
-      if (isExact) {
+      if (isExact && anchors) {
         const fl = await faiss(["faiss", set.feats, "80"]);
         console.log(
           `| ${label(n)} × ${d} | faiss IndexFlatIP (${fl.threads} threads) | ${
@@ -228,7 +232,7 @@ async function features(cases: [number, number][], exact: [number, number][]): P
  * Infomap moves BCubed F by about ±0.01 between seeds on these sets, more than the missing
  * links do, so the comparison is of the means.
  */
-async function seeds(n: number, d: number, runs: number): Promise<void> {
+async function seeds(n: number, d: number, runs: number, probes?: number): Promise<void> {
   const { CpuKnn } = await import("../lib/knn/cpu.ts");
   const { linksFromKnn } = await import("../lib/knn/links.ts");
   const { l2Normalize } = await import("../lib/knn/normalize.ts");
@@ -245,7 +249,7 @@ async function seeds(n: number, d: number, runs: number): Promise<void> {
   console.log("| kNN | links | BCubed F per seed | mean BCubed F | mean NMI |");
   console.log("|---|---|---|---|---|");
   for (const method of ["exact", "ivf"] as const) {
-    const g = await new CpuKnn({ method }).search(v, 80, { minSim: 0.5 });
+    const g = await new CpuKnn({ method, ivf: { probes } }).search(v, 80, { minSim: 0.5 });
     const links = linksFromKnn(g, 0.5);
     const fs: number[] = [], nmis: number[] = [];
     for (let seed = 1; seed <= runs; seed++) {
@@ -260,7 +264,9 @@ async function seeds(n: number, d: number, runs: number): Promise<void> {
     }
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     console.log(
-      `| ${method} | ${links.source.length} | ${fs.map((x) => x.toFixed(4)).join(", ")} | ${
+      `| ${method}${
+        method === "ivf" ? ` (${probes ?? 64} probes)` : ""
+      } | ${links.source.length} | ${fs.map((x) => x.toFixed(4)).join(", ")} | ${
         mean(fs).toFixed(4)
       } | ${mean(nmis).toFixed(4)} |`,
     );
@@ -275,7 +281,9 @@ if (import.meta.main) {
       cases: { type: "string", default: "100k:128,1m:128,1m:512" },
       exact: { type: "string", default: "200k:128" },
       seeds: { type: "string", default: "100k:128" },
+      "no-anchors": { type: "boolean", default: false },
       runs: { type: "string", default: "6" },
+      probes: { type: "string" },
     },
   });
   try {
@@ -289,10 +297,11 @@ if (import.meta.main) {
     await features(
       values.cases.split(",").filter(Boolean).map(parseCase),
       values.exact.split(",").filter(Boolean).map(parseCase),
+      !values["no-anchors"],
     );
   } else if (what === "seeds") {
     const [n, d] = parseCase(values.seeds);
-    await seeds(n, d, Number(values.runs));
+    await seeds(n, d, Number(values.runs), values.probes ? Number(values.probes) : undefined);
   } else {
     console.error(`unknown part '${what}' (expected features or seeds)`);
     Deno.exit(2);

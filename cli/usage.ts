@@ -93,7 +93,7 @@ Options of cluster-features:
   --knn M            CPU kNN method: auto (exact up to 20000 faces, an inverted file above),
                      exact or ivf (default auto); an approximate search prints the recall of
                      its links against exact search on --recall-sample faces (default 1000)
-  --probes N         lists each face searches in the inverted file (default 32: recall ≥ 0.99)
+  --probes N         lists each face searches in the inverted file (default 64)
   --json             print one JSON object instead of a readable summary
   -h, --help         show this help
 

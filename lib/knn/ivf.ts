@@ -26,7 +26,7 @@ export interface IvfKnnOptions {
   workers?: number;
   /** Inverted lists. @default about 4·√N (at least 1) */
   lists?: number;
-  /** Lists each row probes (its nearest centroids). @default 32 */
+  /** Lists each row probes (its nearest centroids). @default 64 */
   probes?: number;
   /** k-means iterations. @default 6 */
   iterations?: number;
@@ -50,7 +50,7 @@ export interface IvfLayout {
 const ASSIGN_ROWS = 4096;
 
 /** Lists each row probes unless told. */
-const DEFAULT_PROBES = 32;
+const DEFAULT_PROBES = 64;
 
 /** Finds the `probes` nearest centroids of `count` rows of `src` into `labels`. */
 type Assign = (
