@@ -64,7 +64,8 @@ async function runCase(name: string, device: KnnDevice, k: number, minSim: numbe
   const { features: feats, labels } = await datasetFeatures(name, dir);
   const t0 = performance.now();
   const v = l2Normalize(feats, name);
-  const knn = await createKnnBackend(device, { onNotice: () => {} });
+  // these tables are of exact search beside faiss IndexFlatIP (bench/scale.ts measures the IVF)
+  const knn = await createKnnBackend(device, { onNotice: () => {}, cpu: { method: "exact" } });
   const t1 = performance.now();
   const g = await knn.search(v, k, { minSim });
   const t2 = performance.now();
