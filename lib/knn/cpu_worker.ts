@@ -6,7 +6,9 @@
  * - `assign`: the nearest centroid of a range of rows (the IVF path's k-means and lists);
  * - `ivf-init`, `ivf-list`, `ivf-finish`: the IVF path's lists against the rows that probe
  *   them, with this worker's own heaps for all rows, sorted in place at the end;
- * - `exact-rows`: the exact top-k of some of the rows (the recall report).
+ * - `exact-rows`: the exact top-k of some of the rows (the recall report);
+ * - `new-rows`: new rows against all, with the pairs they offer to kept lists (the library's
+ *   incremental kNN), sent back with the answer.
  * Each is answered with `{ done: id }` or `{ error }`.
  *
  * @module
@@ -15,7 +17,13 @@
 /// <reference lib="deno.worker" />
 
 import { DotKernel, RowHeaps, SymmetricTopK, TopKSearcher } from "./cpu_kernel.ts";
-import { assignNearest, exactRowsOf, IVF_BLOCK, IvfProbeTopK } from "./ivf_kernel.ts";
+import {
+  assignNearest,
+  exactRowsOf,
+  IVF_BLOCK,
+  IvfProbeTopK,
+  newRowsAgainstAll,
+} from "./ivf_kernel.ts";
 
 /** A request to the worker. */
 type Job =
@@ -86,6 +94,21 @@ type Job =
     to: number;
     idx: SharedArrayBuffer;
     sim: SharedArrayBuffer;
+  }
+  | {
+    type: "new-rows";
+    id: number;
+    data: SharedArrayBuffer;
+    n: number;
+    d: number;
+    k: number;
+    rows: SharedArrayBuffer;
+    from: number;
+    to: number;
+    idx: SharedArrayBuffer;
+    sim: SharedArrayBuffer;
+    threshold: SharedArrayBuffer;
+    fresh: number;
   };
 
 let searcher: TopKSearcher | null = null;
@@ -167,6 +190,26 @@ self.onmessage = (e: MessageEvent<Job>) => {
       const h = ivf!.heaps;
       for (let r = 0; r < h.len.length; r++) h.writeSorted(r, r * h.k, h.idx, h.sim);
       ivf = null;
+    } else if (j.type === "new-rows") {
+      const offers = newRowsAgainstAll(
+        kernelFor(j.d),
+        new Float32Array(j.data),
+        j.n,
+        new Int32Array(j.rows),
+        j.from,
+        j.to,
+        j.k,
+        new Int32Array(j.idx),
+        new Float32Array(j.sim),
+        new Float32Array(j.threshold),
+        j.fresh,
+      );
+      self.postMessage({ done: j.id, result: offers }, [
+        offers.rows.buffer as ArrayBuffer,
+        offers.from.buffer as ArrayBuffer,
+        offers.sims.buffer as ArrayBuffer,
+      ]);
+      return;
     } else {
       exactRowsOf(
         kernelFor(j.d),

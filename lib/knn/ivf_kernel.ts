@@ -223,3 +223,89 @@ export function exactRowsOf(
     for (let r = 0; r < nq; r++) heaps.writeSorted(r, (q0 + r) * k, outIdx, outSim);
   }
 }
+
+/** The pairs a search of new rows offers to kept lists: list row, new row, similarity. */
+export interface KeptOffers {
+  /** The kept lists' rows. */
+  rows: Int32Array;
+  /** The new rows offered to them. */
+  from: Int32Array;
+  /** Their similarities. */
+  sims: Float32Array;
+}
+
+/**
+ * The exact top-k of the query rows `rows[from]`, …, `rows[to-1]` against all `n` rows
+ * ({@link exactRowsOf}), and, for the queries before `fresh` in `rows` (new rows), the pairs
+ * to offer to the other rows' kept lists: every product at or above that row's threshold
+ * `threshold[c]` (its list's last similarity when full, −∞ when not, +∞ for a row whose list
+ * is not kept).
+ *
+ * @param kernel A kernel for the rows' dimension.
+ * @param data All rows, row-major.
+ * @param n Number of rows.
+ * @param rows The query rows.
+ * @param from First query in `rows`.
+ * @param to One past the last query.
+ * @param k Neighbours per row.
+ * @param outIdx Receives the queries' indices at `t * k` for `rows[t]`.
+ * @param outSim Receives their similarities.
+ * @param threshold Per row, the smallest similarity its kept list may take.
+ * @param fresh Queries in `rows` before this position are new rows.
+ * @returns The pairs for the kept lists.
+ *
+ * @example
+ * ```ts
+ * import { IVF_BLOCK, newRowsAgainstAll } from "./ivf_kernel.ts";
+ * import { DotKernel } from "./cpu_kernel.ts";
+ * const idx = new Int32Array(2), sim = new Float32Array(2);
+ * // row 2 is new; rows 0 and 1 keep lists whose last similarity is 0.5
+ * const offers = newRowsAgainstAll(new DotKernel(2, IVF_BLOCK),
+ *   new Float32Array([1, 0, 0, 1, 0.6, 0.8]), 3, new Int32Array([2]), 0, 1, 2, idx, sim,
+ *   new Float32Array([0.5, 0.5, Infinity]), 1);
+ * console.log(offers.rows); // Int32Array [0, 1]
+ * ```
+ */
+export function newRowsAgainstAll(
+  kernel: DotKernel,
+  data: Float32Array,
+  n: number,
+  rows: Int32Array,
+  from: number,
+  to: number,
+  k: number,
+  outIdx: Int32Array,
+  outSim: Float32Array,
+  threshold: Float32Array,
+  fresh: number,
+): KeptOffers {
+  const B = kernel.block;
+  const heaps = new RowHeaps(B, k);
+  const oc: number[] = [], or: number[] = [], os: number[] = [];
+  for (let q0 = from; q0 < to; q0 += B) {
+    const nq = Math.min(B, to - q0);
+    kernel.loadOrdered(0, data, rows, q0, nq);
+    heaps.len.fill(0);
+    heaps.rootSim.fill(-Infinity);
+    heaps.rootIdx.fill(-1);
+    for (let c0 = 0; c0 < n; c0 += B) {
+      const nc = Math.min(B, n - c0);
+      kernel.load(1, data, c0, nc);
+      const { tile, stride } = kernel.tile(nq, nc);
+      heaps.offerTile(tile, stride, nq, nc, 0, c0, 0, false);
+      for (let a = 0; a < nq && q0 + a < fresh; a++) {
+        const r = rows[q0 + a], tb = a * stride;
+        for (let b = 0; b < nc; b++) {
+          const s = tile[tb + b];
+          if (s >= threshold[c0 + b]) {
+            oc.push(c0 + b);
+            or.push(r);
+            os.push(s);
+          }
+        }
+      }
+    }
+    for (let r = 0; r < nq; r++) heaps.writeSorted(r, (q0 + r) * k, outIdx, outSim);
+  }
+  return { rows: Int32Array.from(oc), from: Int32Array.from(or), sims: Float32Array.from(os) };
+}

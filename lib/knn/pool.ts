@@ -8,7 +8,7 @@
 import { WebWorker } from "../web_worker.ts";
 
 /** A worker's answer. */
-type Reply = { done?: number; error?: string };
+type Reply = { done?: number; error?: string; result?: unknown };
 
 /**
  * A pool of kNN workers (`cpu_worker.ts`) that runs jobs from a queue.
@@ -42,13 +42,18 @@ export class Pool {
     await Promise.all(this.#workers.map((w, i) => this.#ask(w, each(i))));
   }
 
-  /** Runs `jobs` on whichever worker is free, in order. */
-  async queue(jobs: Record<string, unknown>[], signal?: AbortSignal): Promise<void> {
+  /**
+   * Runs `jobs` on whichever worker is free, in order; returns each job's `result` (what the
+   * worker sent with its answer, if anything), by job.
+   */
+  async queue(jobs: Record<string, unknown>[], signal?: AbortSignal): Promise<unknown[]> {
     let next = 0;
+    const results: unknown[] = new Array(jobs.length);
     const run = async (w: Worker) => {
       while (next < jobs.length) {
         signal?.throwIfAborted();
-        await this.#ask(w, jobs[next++]);
+        const j = next++;
+        results[j] = await this.#ask(w, jobs[j]);
       }
     };
     const aborted = new Promise<never>((_, reject) => {
@@ -59,13 +64,14 @@ export class Pool {
       );
     });
     await Promise.race([Promise.all(this.#workers.map(run)), aborted]);
+    return results;
   }
 
-  #ask(w: Worker, msg: Record<string, unknown>): Promise<void> {
+  #ask(w: Worker, msg: Record<string, unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       w.onmessage = (e: MessageEvent<Reply>) => {
         if (e.data.error) reject(new Error(`kNN worker failed: ${e.data.error}`));
-        else resolve();
+        else resolve(e.data.result);
       };
       w.onerror = (e) => {
         e.preventDefault();

@@ -12,6 +12,8 @@
 import type { KnnBackend, KnnGraph } from "../knn/types.ts";
 import { CpuKnn, EXACT_UP_TO } from "../knn/cpu.ts";
 import { DotKernel, ROW_BLOCK, RowHeaps } from "../knn/cpu_kernel.ts";
+import type { KeptOffers } from "../knn/ivf_kernel.ts";
+import { Pool } from "../knn/pool.ts";
 import type { LibraryStore, NeighbourList } from "./store.ts";
 
 /** What {@link updateNeighbours} did. */
@@ -182,7 +184,9 @@ export async function updateNeighbours(
     };
   }
   // new faces against all (their products also update the kept lists); stale lists anew
-  const changed = searchNew(vectors, n, dims, kk, fresh.length, queries, idx, sims, len, kept);
+  const changed = queries.length * n * dims < POOL_WORK
+    ? searchNew(vectors, n, dims, kk, fresh.length, queries, idx, sims, len, kept)
+    : await searchNewInWorkers(vectors, n, dims, kk, fresh.length, queries, idx, sims, len, kept);
   for (const r of queries) changed.add(r);
   await store.putNeighbours(storedLists(changed, ids, idx, sims, len, kk), remove);
   await store.setSetting("knn_k", String(k));
@@ -196,6 +200,82 @@ export async function updateNeighbours(
     },
     graph: { n, k: kk, indices: idx, similarities: sims },
   };
+}
+
+/** Multiply-adds above which the new faces are searched in the kNN workers. */
+const POOL_WORK = 2e8;
+
+/** New faces per worker job. */
+const POOL_QUERIES = 256;
+
+/**
+ * {@link searchNew} in the kNN workers: each job searches some of the queries against all
+ * (their lists exactly) and sends back the products that may enter a kept list (at or above
+ * its last similarity); those are offered here, in any order (a list's top k does not depend
+ * on the order of offers).
+ */
+async function searchNewInWorkers(
+  vectors: Float32Array,
+  n: number,
+  dims: number,
+  kk: number,
+  freshCount: number,
+  queries: number[],
+  idx: Int32Array,
+  sims: Float32Array,
+  len: Int32Array,
+  kept: Uint8Array,
+): Promise<Set<number>> {
+  const m = queries.length;
+  const data = new SharedArrayBuffer(n * dims * 4);
+  new Float32Array(data).set(vectors.subarray(0, n * dims));
+  const rows = new SharedArrayBuffer(m * 4);
+  new Int32Array(rows).set(queries);
+  const threshold = new SharedArrayBuffer(n * 4);
+  const thr = new Float32Array(threshold);
+  for (let c = 0; c < n; c++) {
+    thr[c] = !kept[c] ? Infinity : len[c] < kk ? -Infinity : sims[c * kk + kk - 1];
+  }
+  const qIdx = new SharedArrayBuffer(m * kk * 4), qSim = new SharedArrayBuffer(m * kk * 4);
+  const jobs = [];
+  for (let s = 0; s < m; s += POOL_QUERIES) {
+    jobs.push({
+      type: "new-rows",
+      data,
+      n,
+      d: dims,
+      k: kk,
+      rows,
+      from: s,
+      to: Math.min(m, s + POOL_QUERIES),
+      idx: qIdx,
+      sim: qSim,
+      threshold,
+      fresh: freshCount,
+    });
+  }
+  const pool = new Pool(Math.min(navigator.hardwareConcurrency ?? 1, jobs.length));
+  let results: unknown[];
+  try {
+    results = await pool.queue(jobs);
+  } finally {
+    pool.terminate();
+  }
+  const changed = new Set<number>();
+  for (const r of results as KeptOffers[]) {
+    for (let t = 0; t < r.rows.length; t++) {
+      if (offerSorted(idx, sims, len, kk, r.rows[t], r.from[t], r.sims[t])) changed.add(r.rows[t]);
+    }
+  }
+  const gi = new Int32Array(qIdx), gs = new Float32Array(qSim);
+  queries.forEach((r, a) => {
+    let c = 0;
+    while (c < kk && gi[a * kk + c] >= 0) c++;
+    idx.set(gi.subarray(a * kk, a * kk + kk), r * kk);
+    sims.set(gs.subarray(a * kk, a * kk + kk), r * kk);
+    len[r] = c;
+  });
+  return changed;
 }
 
 /**

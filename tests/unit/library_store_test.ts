@@ -420,3 +420,25 @@ Deno.test("library store: pages of people and faces equal what the whole-library
       faces[3].id,
     ]);
   }));
+
+Deno.test("library kNN: many new faces searched in the workers equal a full search", () =>
+  withStore(async (store) => {
+    // 1,000 new faces against 5,000 × 64: above the work that runs on the calling thread
+    const d = 64, k = 12, n = 5000;
+    const all = randomUnit(n, d, 11);
+    const ids = Array.from({ length: n }, (_, i) => i + 1);
+    const photos = ids.map((id) => ({
+      photo: photo(`p${id}.jpg`),
+      faces: [face(Array.from(all.subarray((id - 1) * d, id * d)))],
+    }));
+    await store.putPhotos(photos.slice(0, 4000));
+    await updateNeighbours(store, ids.slice(0, 4000), all.slice(0, 4000 * d), d, k);
+    await store.putPhotos(photos.slice(4000));
+    const { summary, graph } = await updateNeighbours(store, ids, all, d, k);
+    assertEquals([summary.full, summary.searched], [false, 1000]);
+    const want = await new CpuKnn({ method: "exact" }).search({ rows: n, cols: d, data: all }, k);
+    assertEquals([...graph.indices], [...want.indices]);
+    // and what was stored is the same graph
+    const stored = graphOfLists(await store.neighbours(), ids, k);
+    assertEquals([...stored.indices], [...want.indices]);
+  }));
