@@ -6,9 +6,8 @@
  * - `assign`: the nearest centroid of a range of rows (the IVF path's k-means and lists);
  * - `ivf-init`, `ivf-list`, `ivf-finish`: the IVF path's lists against the rows that probe
  *   them, with this worker's own heaps for all rows, sorted in place at the end;
- * - `exact-rows`: the exact top-k of some of the rows (the recall report);
- * - `new-rows`: new rows against all, with the pairs they offer to kept lists (the library's
- *   incremental kNN), sent back with the answer.
+ * - `new-rows`: some rows against all, exactly (the recall report's sample; the library's new
+ *   faces, with the pairs they offer to kept lists, sent back with the answer).
  * Each is answered with `{ done: id }` or `{ error }`.
  *
  * @module
@@ -17,13 +16,7 @@
 /// <reference lib="deno.worker" />
 
 import { DotKernel, RowHeaps, SymmetricTopK, TopKSearcher } from "./cpu_kernel.ts";
-import {
-  assignNearest,
-  exactRowsOf,
-  IVF_BLOCK,
-  IvfProbeTopK,
-  newRowsAgainstAll,
-} from "./ivf_kernel.ts";
+import { assignNearest, IVF_BLOCK, IvfProbeTopK, newRowsAgainstAll } from "./ivf_kernel.ts";
 
 /** A request to the worker. */
 type Job =
@@ -82,19 +75,6 @@ type Job =
   }
   | { type: "ivf-list"; id: number; list: number }
   | { type: "ivf-finish"; id: number }
-  | {
-    type: "exact-rows";
-    id: number;
-    data: SharedArrayBuffer;
-    n: number;
-    d: number;
-    k: number;
-    rows: SharedArrayBuffer;
-    from: number;
-    to: number;
-    idx: SharedArrayBuffer;
-    sim: SharedArrayBuffer;
-  }
   | {
     type: "new-rows";
     id: number;
@@ -210,18 +190,6 @@ self.onmessage = (e: MessageEvent<Job>) => {
         offers.sims.buffer as ArrayBuffer,
       ]);
       return;
-    } else {
-      exactRowsOf(
-        kernelFor(j.d),
-        new Float32Array(j.data),
-        j.n,
-        new Int32Array(j.rows),
-        j.from,
-        j.to,
-        j.k,
-        new Int32Array(j.idx),
-        new Float32Array(j.sim),
-      );
     }
     self.postMessage({ done: j.id });
   } catch (err) {

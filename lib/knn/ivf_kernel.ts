@@ -1,8 +1,9 @@
 /**
  * The work of the approximate (IVF) kNN path, run in the kNN workers or inline: the nearest
  * centroids of a range of rows ({@link assignNearest}), the top-k of every row over the
- * inverted lists it probes ({@link IvfProbeTopK}), and the exact top-k of a sample of rows
- * against all rows ({@link exactRowsOf}) for the recall report. The rows stay in their own
+ * inverted lists it probes ({@link IvfProbeTopK}), and the exact top-k of some rows against all
+ * ({@link newRowsAgainstAll}: a sample for the recall report; the library's new faces, with what
+ * they offer to the kept lists). The rows stay in their own
  * order; a list is a run of positions in `order`.
  *
  * @module
@@ -170,60 +171,6 @@ export class IvfProbeTopK {
   }
 }
 
-/**
- * The exact top-k of the rows `rows[from]`, …, `rows[to-1]` against all `n` rows, written
- * sorted into `outIdx`/`outSim` at `t * k` for `rows[t]` (so that jobs over parts of `rows`
- * can share one output).
- *
- * @param kernel A kernel for the rows' dimension.
- * @param data All rows, row-major.
- * @param n Number of rows.
- * @param rows The query rows.
- * @param from First query in `rows`.
- * @param to One past the last query.
- * @param k Neighbours per row.
- * @param outIdx Receives indices.
- * @param outSim Receives similarities.
- *
- * @example
- * ```ts
- * import { exactRowsOf, IVF_BLOCK } from "./ivf_kernel.ts";
- * import { DotKernel } from "./cpu_kernel.ts";
- * const idx = new Int32Array(2), sim = new Float32Array(2);
- * exactRowsOf(new DotKernel(2, IVF_BLOCK), new Float32Array([1, 0, 0, 1, 0.6, 0.8]), 3,
- *   new Int32Array([2]), 0, 1, 2, idx, sim);
- * console.log(idx); // Int32Array [2, 1]
- * ```
- */
-export function exactRowsOf(
-  kernel: DotKernel,
-  data: Float32Array,
-  n: number,
-  rows: Int32Array,
-  from: number,
-  to: number,
-  k: number,
-  outIdx: Int32Array,
-  outSim: Float32Array,
-): void {
-  const B = kernel.block;
-  const heaps = new RowHeaps(B, k);
-  for (let q0 = from; q0 < to; q0 += B) {
-    const nq = Math.min(B, to - q0);
-    kernel.loadOrdered(0, data, rows, q0, nq);
-    heaps.len.fill(0);
-    heaps.rootSim.fill(-Infinity);
-    heaps.rootIdx.fill(-1);
-    for (let c0 = 0; c0 < n; c0 += B) {
-      const nc = Math.min(B, n - c0);
-      kernel.load(1, data, c0, nc);
-      const { tile, stride } = kernel.tile(nq, nc);
-      heaps.offerTile(tile, stride, nq, nc, 0, c0, 0, false);
-    }
-    for (let r = 0; r < nq; r++) heaps.writeSorted(r, (q0 + r) * k, outIdx, outSim);
-  }
-}
-
 /** The pairs a search of new rows offers to kept lists: list row, new row, similarity. */
 export interface KeptOffers {
   /** The kept lists' rows. */
@@ -236,7 +183,8 @@ export interface KeptOffers {
 
 /**
  * The exact top-k of the query rows `rows[from]`, …, `rows[to-1]` against all `n` rows
- * ({@link exactRowsOf}), and, for the queries before `fresh` in `rows` (new rows), the pairs
+ * (written sorted into `outIdx`/`outSim` at `t * k` for `rows[t]`, so that jobs over parts of
+ * `rows` can share one output), and, for the queries before `fresh` in `rows` (new rows), the pairs
  * to offer to the other rows' kept lists: every product at or above that row's threshold
  * `threshold[c]` (its list's last similarity when full, −∞ when not, +∞ for a row whose list
  * is not kept).

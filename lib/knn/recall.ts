@@ -9,7 +9,7 @@
 import type { Matrix } from "../io/npy.ts";
 import { Prng } from "../infomap/prng.ts";
 import { DotKernel } from "./cpu_kernel.ts";
-import { exactRowsOf, IVF_BLOCK } from "./ivf_kernel.ts";
+import { IVF_BLOCK, newRowsAgainstAll } from "./ivf_kernel.ts";
 import { Pool } from "./pool.ts";
 import type { KnnGraph } from "./types.ts";
 
@@ -72,7 +72,7 @@ export async function linkRecall(
   const idxBuf = new SharedArrayBuffer(m * k * 4), simBuf = new SharedArrayBuffer(m * k * 4);
   const workers = Math.max(0, options.workers ?? navigator.hardwareConcurrency ?? 1);
   if (workers === 0) {
-    exactRowsOf(
+    newRowsAgainstAll(
       new DotKernel(d, IVF_BLOCK),
       vectors.data,
       n,
@@ -82,6 +82,8 @@ export async function linkRecall(
       k,
       new Int32Array(idxBuf),
       new Float32Array(simBuf),
+      new Float32Array(0),
+      0,
     );
   } else {
     const data = new SharedArrayBuffer(n * d * 4);
@@ -92,7 +94,7 @@ export async function linkRecall(
       const jobs = [];
       for (let s = 0; s < m; s += per) {
         jobs.push({
-          type: "exact-rows",
+          type: "new-rows",
           data,
           n,
           d,
@@ -102,6 +104,9 @@ export async function linkRecall(
           to: Math.min(m, s + per),
           idx: idxBuf,
           sim: simBuf,
+          // no new rows: only the sample's own lists
+          threshold: new SharedArrayBuffer(0),
+          fresh: 0,
         });
       }
       await pool.queue(jobs);

@@ -11,8 +11,8 @@
 
 import type { KnnBackend, KnnGraph } from "../knn/types.ts";
 import { CpuKnn, EXACT_UP_TO } from "../knn/cpu.ts";
-import { DotKernel, ROW_BLOCK, RowHeaps } from "../knn/cpu_kernel.ts";
-import type { KeptOffers } from "../knn/ivf_kernel.ts";
+import { DotKernel } from "../knn/cpu_kernel.ts";
+import { IVF_BLOCK, type KeptOffers, newRowsAgainstAll } from "../knn/ivf_kernel.ts";
 import { Pool } from "../knn/pool.ts";
 import type { LibraryStore, NeighbourList } from "./store.ts";
 
@@ -184,9 +184,18 @@ export async function updateNeighbours(
     };
   }
   // new faces against all (their products also update the kept lists); stale lists anew
-  const changed = queries.length * n * dims < POOL_WORK
-    ? searchNew(vectors, n, dims, kk, fresh.length, queries, idx, sims, len, kept)
-    : await searchNewInWorkers(vectors, n, dims, kk, fresh.length, queries, idx, sims, len, kept);
+  const changed = await searchNew(
+    vectors,
+    n,
+    dims,
+    kk,
+    fresh.length,
+    queries,
+    idx,
+    sims,
+    len,
+    kept,
+  );
   for (const r of queries) changed.add(r);
   await store.putNeighbours(storedLists(changed, ids, idx, sims, len, kk), remove);
   await store.setSetting("knn_k", String(k));
@@ -209,12 +218,15 @@ const POOL_WORK = 2e8;
 const POOL_QUERIES = 256;
 
 /**
- * {@link searchNew} in the kNN workers: each job searches some of the queries against all
- * (their lists exactly) and sends back the products that may enter a kept list (at or above
- * its last similarity); those are offered here, in any order (a list's top k does not depend
- * on the order of offers).
+ * The rows `queries` (the first `freshCount` of them new faces, then stale lists) searched
+ * against all, exactly, into their lists; the products of a new face that may enter a kept
+ * list (at or above that list's last similarity) are offered to it afterwards, in any order
+ * (a list's top k does not depend on the order of offers). Above {@link POOL_WORK}
+ * multiply-adds the queries are split over the kNN workers; else one call on this thread.
+ *
+ * @returns The kept rows whose lists changed.
  */
-async function searchNewInWorkers(
+async function searchNew(
   vectors: Float32Array,
   n: number,
   dims: number,
@@ -227,42 +239,63 @@ async function searchNewInWorkers(
   kept: Uint8Array,
 ): Promise<Set<number>> {
   const m = queries.length;
-  const data = new SharedArrayBuffer(n * dims * 4);
+  const inWorkers = m * n * dims >= POOL_WORK;
+  const buffer = (bytes: number) =>
+    inWorkers ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const data = buffer(n * dims * 4);
   new Float32Array(data).set(vectors.subarray(0, n * dims));
-  const rows = new SharedArrayBuffer(m * 4);
+  const rows = buffer(m * 4);
   new Int32Array(rows).set(queries);
-  const threshold = new SharedArrayBuffer(n * 4);
+  const threshold = buffer(n * 4);
   const thr = new Float32Array(threshold);
   for (let c = 0; c < n; c++) {
     thr[c] = !kept[c] ? Infinity : len[c] < kk ? -Infinity : sims[c * kk + kk - 1];
   }
-  const qIdx = new SharedArrayBuffer(m * kk * 4), qSim = new SharedArrayBuffer(m * kk * 4);
-  const jobs = [];
-  for (let s = 0; s < m; s += POOL_QUERIES) {
-    jobs.push({
-      type: "new-rows",
-      data,
-      n,
-      d: dims,
-      k: kk,
-      rows,
-      from: s,
-      to: Math.min(m, s + POOL_QUERIES),
-      idx: qIdx,
-      sim: qSim,
-      threshold,
-      fresh: freshCount,
-    });
-  }
-  const pool = new Pool(Math.min(navigator.hardwareConcurrency ?? 1, jobs.length));
-  let results: unknown[];
-  try {
-    results = await pool.queue(jobs);
-  } finally {
-    pool.terminate();
+  const qIdx = buffer(m * kk * 4), qSim = buffer(m * kk * 4);
+  let results: KeptOffers[];
+  if (!inWorkers) {
+    results = [
+      newRowsAgainstAll(
+        new DotKernel(dims, IVF_BLOCK),
+        new Float32Array(data),
+        n,
+        new Int32Array(rows),
+        0,
+        m,
+        kk,
+        new Int32Array(qIdx),
+        new Float32Array(qSim),
+        thr,
+        freshCount,
+      ),
+    ];
+  } else {
+    const jobs = [];
+    for (let s = 0; s < m; s += POOL_QUERIES) {
+      jobs.push({
+        type: "new-rows",
+        data,
+        n,
+        d: dims,
+        k: kk,
+        rows,
+        from: s,
+        to: Math.min(m, s + POOL_QUERIES),
+        idx: qIdx,
+        sim: qSim,
+        threshold,
+        fresh: freshCount,
+      });
+    }
+    const pool = new Pool(Math.min(navigator.hardwareConcurrency ?? 1, jobs.length));
+    try {
+      results = await pool.queue(jobs) as KeptOffers[];
+    } finally {
+      pool.terminate();
+    }
   }
   const changed = new Set<number>();
-  for (const r of results as KeptOffers[]) {
+  for (const r of results) {
     for (let t = 0; t < r.rows.length; t++) {
       if (offerSorted(idx, sims, len, kk, r.rows[t], r.from[t], r.sims[t])) changed.add(r.rows[t]);
     }
@@ -275,66 +308,6 @@ async function searchNewInWorkers(
     sims.set(gs.subarray(a * kk, a * kk + kk), r * kk);
     len[r] = c;
   });
-  return changed;
-}
-
-/**
- * The rows `queries` (the first `freshCount` of them new faces, then stale lists) searched
- * against all with the SIMD kernel into their (empty) lists; each new face's products are
- * also offered to the kept lists.
- *
- * @returns The kept rows whose lists changed.
- */
-function searchNew(
-  vectors: Float32Array,
-  n: number,
-  dims: number,
-  kk: number,
-  freshCount: number,
-  queries: number[],
-  idx: Int32Array,
-  sims: Float32Array,
-  len: Int32Array,
-  kept: Uint8Array,
-): Set<number> {
-  const changed = new Set<number>();
-  const q = new Float32Array(queries.length * dims);
-  queries.forEach((r, i) => q.set(vectors.subarray(r * dims, (r + 1) * dims), i * dims));
-  const heaps = new RowHeaps(ROW_BLOCK, kk);
-  const kern = new DotKernel(dims, ROW_BLOCK);
-  const qIdx = new Int32Array(ROW_BLOCK * kk), qSim = new Float32Array(ROW_BLOCK * kk);
-  for (let q0 = 0; q0 < queries.length; q0 += ROW_BLOCK) {
-    const nq = Math.min(ROW_BLOCK, queries.length - q0);
-    kern.load(0, q, q0, nq);
-    heaps.len.fill(0);
-    heaps.rootSim.fill(-Infinity);
-    heaps.rootIdx.fill(-1);
-    for (let c0 = 0; c0 < n; c0 += ROW_BLOCK) {
-      const nc = Math.min(ROW_BLOCK, n - c0);
-      kern.load(1, vectors, c0, nc);
-      const { tile, stride } = kern.tile(nq, nc);
-      heaps.offerTile(tile, stride, nq, nc, 0, c0, 0, false);
-      // a new face is offered to the kept lists (the products are symmetric)
-      for (let a = 0; a < nq && q0 + a < freshCount; a++) {
-        const r = queries[q0 + a];
-        for (let b = 0; b < nc; b++) {
-          const c = c0 + b;
-          if (kept[c] && offerSorted(idx, sims, len, kk, c, r, tile[a * stride + b])) {
-            changed.add(c);
-          }
-        }
-      }
-    }
-    for (let a = 0; a < nq; a++) {
-      heaps.writeSorted(a, a * kk, qIdx, qSim);
-      const r = queries[q0 + a];
-      let m = 0;
-      while (m < kk && qIdx[a * kk + m] >= 0) m++;
-      idx.set(qIdx.subarray(a * kk, a * kk + kk), r * kk);
-      sims.set(qSim.subarray(a * kk, a * kk + kk), r * kk);
-      len[r] = m;
-    }
-  }
   return changed;
 }
 

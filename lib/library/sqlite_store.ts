@@ -76,20 +76,25 @@ type Row = Record<string, SQLInputValue>;
 const FACE_ROW = `f.id, f.photo_id, f.box, f.points, f.score, f.source, f.quality, f.norm,
   f.not_face, ph.path, a.face_id AS a_face, a.person_id, a.pinned, a.similarity, a.hard`;
 
+/** A face from a row of the faces table. */
+function storedFace(r: Row): StoredFace {
+  return {
+    id: r.id as number,
+    photoId: r.photo_id as number,
+    box: JSON.parse(r.box as string),
+    points: JSON.parse(r.points as string),
+    score: r.score as number,
+    source: r.source as StoredFace["source"],
+    quality: r.quality as number,
+    norm: (r.norm as number | null) ?? NaN,
+    notFace: r.not_face === 1,
+  };
+}
+
 /** A face with its photo's path and assignment from a {@link FACE_ROW} row. */
 function faceRow(r: Row): FaceRow {
   return {
-    face: {
-      id: r.id as number,
-      photoId: r.photo_id as number,
-      box: JSON.parse(r.box as string),
-      points: JSON.parse(r.points as string),
-      score: r.score as number,
-      source: r.source as StoredFace["source"],
-      quality: r.quality as number,
-      norm: (r.norm as number | null) ?? NaN,
-      notFace: r.not_face === 1,
-    },
+    face: storedFace(r),
     path: r.path as string,
     assignment: r.a_face === null ? null : {
       faceId: r.id as number,
@@ -406,17 +411,7 @@ export class SqliteStore implements LibraryStore {
   #faces(): StoredFace[] {
     return this.#all(
       "SELECT id, photo_id, box, points, score, source, quality, norm, not_face FROM faces ORDER BY id",
-    ).map((r) => ({
-      id: r.id as number,
-      photoId: r.photo_id as number,
-      box: JSON.parse(r.box as string),
-      points: JSON.parse(r.points as string),
-      score: r.score as number,
-      source: r.source as StoredFace["source"],
-      quality: r.quality as number,
-      norm: (r.norm as number | null) ?? NaN,
-      notFace: r.not_face === 1,
-    }));
+    ).map(storedFace);
   }
 
   /** {@inheritDoc LibraryStore.personCounts} */
