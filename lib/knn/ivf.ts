@@ -151,18 +151,10 @@ export class IvfKnn implements KnnBackend {
         }
         await pool.queue(jobs, signal);
       };
-      const debug = Deno.env.get("FACECLUSTER_DEBUG_IVF") !== undefined;
-      let t0 = performance.now();
-      const lap = (what: string) => {
-        if (debug) console.error(`ivf: ${what} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        t0 = performance.now();
-      };
       const centroids = await this.#train(rows, n, d, lists, assign, signal);
-      lap("k-means");
       const probeBuf = new SharedArrayBuffer(n * probes * 4);
       await assign(data, n, centroids, probeBuf, probes);
       const probed = new Int32Array(probeBuf);
-      lap("probes");
       const { order, offsets } = groupBy(n, lists, (i) => probed[i * probes], 1);
       const inverse = groupBy(n, lists, (i, t) => probed[i * probes + t], probes);
       let largest = 0;
@@ -215,18 +207,14 @@ export class IvfKnn implements KnnBackend {
       }));
       await pool.queue(jobOrder.map((list) => ({ type: "ivf-list", list })), signal);
       await pool.broadcast(() => ({ type: "ivf-finish" }));
-      lap("search");
       const merged = mergeSortedLists(
         heaps.map((h) => [new Int32Array(h.idx), new Float32Array(h.sim)]),
         n,
         k,
       );
-      lap("merge");
       const both = withReverse(merged.indices, merged.similarities, n, k);
-      lap("reverse");
       const linkSim = options.minSim ?? options.linkSim;
       if (linkSim !== undefined) viaNeighbours(rows, d, both, n, k, linkSim);
-      lap("neighbours of neighbours");
       return { n, k, ...both, approximate: true };
     } finally {
       pool?.terminate();

@@ -61,6 +61,7 @@ import type {
   FaceRow,
   LibrarySnapshot,
   LibraryStore,
+  PersonCount,
   StoredFace,
   StoredPerson,
   StoredPhoto,
@@ -638,7 +639,7 @@ export class Library implements LibraryReader {
    * photos and the most typical face only for the page's people.
    *
    * @param options A name or id to look for, named people last (the review page's order)
-   *   or largest first, and the page.
+   *   or largest first, the page, and the counts when the caller has just read them.
    * @returns How many match, and the page.
    *
    * @example
@@ -651,9 +652,10 @@ export class Library implements LibraryReader {
     namedLast?: boolean;
     offset: number;
     limit: number;
+    counts?: PersonCount[];
   }): Promise<{ total: number; people: PersonView[] }> {
     const q = (options.query ?? "").trim().toLowerCase();
-    let list = (await this.store.personCounts())
+    let list = (options.counts ?? await this.store.personCounts())
       .filter((p) => !q || (p.name ?? "").toLowerCase().includes(q) || String(p.id) === q)
       .sort((a, b) => b.faces - a.faces || a.id - b.id);
     if (options.namedLast) {

@@ -242,8 +242,6 @@ async function searchNew(
   const inWorkers = m * n * dims >= POOL_WORK;
   const buffer = (bytes: number) =>
     inWorkers ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  const data = buffer(n * dims * 4);
-  new Float32Array(data).set(vectors.subarray(0, n * dims));
   const rows = buffer(m * 4);
   new Int32Array(rows).set(queries);
   const threshold = buffer(n * 4);
@@ -257,7 +255,7 @@ async function searchNew(
     results = [
       newRowsAgainstAll(
         new DotKernel(dims, IVF_BLOCK),
-        new Float32Array(data),
+        vectors,
         n,
         new Int32Array(rows),
         0,
@@ -270,6 +268,9 @@ async function searchNew(
       ),
     ];
   } else {
+    // the workers share the rows (this thread reads them where they are)
+    const data = new SharedArrayBuffer(n * dims * 4);
+    new Float32Array(data).set(vectors.subarray(0, n * dims));
     const jobs = [];
     for (let s = 0; s < m; s += POOL_QUERIES) {
       jobs.push({

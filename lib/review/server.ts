@@ -256,6 +256,7 @@ class Review {
           namedLast: url.searchParams.get("order") !== "size",
           offset,
           limit,
+          counts: s.people,
         }),
       );
     }
