@@ -49,7 +49,7 @@ import {
   SETTINGS_VERSION,
   writeSettings,
 } from "./settings.ts";
-import { SqliteStore } from "./sqlite_store.ts";
+import { openStore } from "./open_store.ts";
 import type { FaceView, LibraryEvaluation, LibraryReader, PersonRef, PersonView } from "./views.ts";
 import { exportLibrary, type ExportSummary } from "./export.ts";
 import type {
@@ -236,16 +236,16 @@ export class Library implements LibraryReader {
   }
 
   /**
-   * Opens (or creates) a library file.
+   * Opens (or creates) a library.
    *
-   * @param path The SQLite file.
+   * @param path The SQLite file, or a `postgres://` address.
    * @param options `wait`: how long a decision waits for another process's run to end
    *   before it is refused with a `LibraryBusyError` (ms, default 2000).
    * @returns The library.
    * @throws {InputError} When the file is not a library.
    */
   static async open(path: string, options: { wait?: number } = {}): Promise<Library> {
-    return new Library(await SqliteStore.open(path), options.wait ?? 2000);
+    return new Library(await openStore(path), options.wait ?? 2000);
   }
 
   /**

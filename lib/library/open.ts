@@ -11,6 +11,7 @@ import { dirname, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { cleanOutputs } from "./export.ts";
 import { Library } from "./library.ts";
+import { isPostgresUrl } from "./postgres_store.ts";
 
 /** The library's file in an output folder. */
 export const LIBRARY_FILE = "library.db";
@@ -138,7 +139,7 @@ export async function openAtOutput(
   const given = o.out ?? defaultOutput(o.input);
   const { real, entries } = await checkOutputFolder(o.input, given);
   const path = o.library ?? `${real}/${LIBRARY_FILE}`;
-  if (o.library !== undefined) {
+  if (o.library !== undefined && !isPostgresUrl(o.library)) {
     // the library is written: never into the input
     const inReal = await Deno.realPath(o.input);
     const dir = resolve(dirname(o.library));
@@ -158,12 +159,19 @@ export async function openAtOutput(
     );
   }
   await Deno.mkdir(real, { recursive: true });
+  if (o.fresh && isPostgresUrl(path)) {
+    throw new InputError(
+      o.library!,
+      "--fresh takes a library file; a database is set aside by its administrator",
+    );
+  }
   if (o.fresh) await setAside(path, real, o.onNotice ?? (() => {}));
   return { lib: await Library.open(path, { wait: o.wait }), out: real, path };
 }
 
 /**
- * The library of `where`: an output folder holding one, or the library file itself.
+ * The library of `where`: an output folder holding one, the library file itself, or a
+ * `postgres://` address.
  *
  * @param where The folder or file.
  * @param wait How long its decisions wait for a run (ms).
@@ -177,6 +185,7 @@ export async function openAtOutput(
  * ```
  */
 export async function openLibrary(where: string, wait?: number): Promise<Library> {
+  if (isPostgresUrl(where)) return await Library.open(where, { wait });
   let path = where;
   try {
     if ((await Deno.stat(where)).isDirectory) path = `${where.replace(/\/+$/, "")}/${LIBRARY_FILE}`;

@@ -325,8 +325,8 @@ export class SqliteStore implements LibraryStore {
     return Promise.resolve(this.#photos());
   }
 
-  #photos(): StoredPhoto[] {
-    return this.#all("SELECT * FROM photos ORDER BY id").map((r) => ({
+  #photos(where = "", ...params: SQLInputValue[]): StoredPhoto[] {
+    return this.#all(`SELECT * FROM photos ${where} ORDER BY id`, ...params).map((r) => ({
       id: r.id as number,
       path: r.path as string,
       size: r.size as number,
@@ -338,6 +338,16 @@ export class SqliteStore implements LibraryStore {
       error: r.error as string | null,
       duplicateOf: r.duplicate_of as number | null,
     }));
+  }
+
+  /** {@inheritDoc LibraryStore.findPhotos} */
+  findPhotos(paths: string[], shas: string[]): Promise<StoredPhoto[]> {
+    // json_each: one statement whatever the number of keys
+    return Promise.resolve(this.#photos(
+      "WHERE path IN (SELECT value FROM json_each(?)) OR sha256 IN (SELECT value FROM json_each(?))",
+      JSON.stringify(paths),
+      JSON.stringify(shas),
+    ));
   }
 
   /** {@inheritDoc LibraryStore.putPhotos} */

@@ -1,6 +1,7 @@
 /**
- * The library's store: the small interface every stage reads and writes through (SQLite
- * now, in `sqlite_store.ts`; PostgreSQL later for several machines), and the rows it holds.
+ * The library's store: the small interface every stage reads and writes through (one SQLite
+ * file in `sqlite_store.ts`; a PostgreSQL database shared by several machines in
+ * `postgres_store.ts`), and the rows it holds.
  * Every method that writes does so in one transaction.
  *
  * @module
@@ -286,6 +287,8 @@ export interface LibraryStore {
   snapshot(): Promise<LibrarySnapshot>;
   /** Every photo. */
   photos(): Promise<StoredPhoto[]>;
+  /** The photos at these paths or with these SHA-256s (a batch's look-up, not a full read). */
+  findPhotos(paths: string[], shas: string[]): Promise<StoredPhoto[]>;
   /** Each person with faces: its face and pinned-face counts (a page's worth of work). */
   personCounts(): Promise<PersonCount[]>;
   /** A person's photo count and most typical face (highest similarity, then lowest id). */

@@ -1,12 +1,16 @@
-// The library's parts on their own: the SQLite store (schema, transactions, undo, the writer
-// lock), the incremental kNN lists against a full search, and Infomap under constraints.
+// The library's parts on their own: the store (schema, transactions, undo, the writer lock),
+// one suite run on SQLite and on a throwaway PostgreSQL, the incremental kNN lists against a full search, and Infomap under constraints.
 
-import { SCHEMA_VERSION, SqliteStore } from "../../lib/library/sqlite_store.ts";
+import { SCHEMA_VERSION } from "../../lib/library/sqlite_store.ts";
+import { openStore } from "../../lib/library/open_store.ts";
+import type { PgStore } from "../../lib/library/postgres_store.ts";
+import { pgCluster, postgresSkip } from "../postgres.ts";
+import postgres from "postgres";
 import { graphOfLists, updateNeighbours } from "../../lib/library/neighbours.ts";
 import { constrainedInfomap } from "../../lib/library/constrained_infomap.ts";
 import { recluster } from "../../lib/library/recluster.ts";
 import { CpuKnn } from "../../lib/knn/cpu.ts";
-import type { NewFace } from "../../lib/library/store.ts";
+import type { LibraryStore, NewFace } from "../../lib/library/store.ts";
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../shared.ts";
 
@@ -33,29 +37,55 @@ const photo = (path: string) => ({
   duplicateOf: null,
 });
 
-async function withStore(fn: (store: SqliteStore, dir: string) => Promise<void>): Promise<void> {
+/** Each store the suite runs on. */
+const KINDS = ["sqlite", "postgres"] as const;
+type Kind = typeof KINDS[number];
+
+/** A new library of `kind`: a file in a temporary folder, or a new database. */
+async function withStore(
+  kind: Kind,
+  fn: (store: LibraryStore, where: string, dir: string) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir();
-  const store = await SqliteStore.open(`${dir}/library.db`);
+  const where = kind === "sqlite" ? `${dir}/library.db` : await (await pgCluster()).createDb();
+  const store = await openStore(where);
   try {
-    await fn(store, dir);
+    await fn(store, where, dir);
   } finally {
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-Deno.test("library store: schema version, photos with faces, replace, remove cascades", () =>
-  withStore(async (store, dir) => {
-    const db = new DatabaseSync(`${dir}/library.db`);
-    assertEquals(
-      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-      SCHEMA_VERSION,
-    );
-    assertEquals(
-      (db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode,
-      "wal",
-    );
-    db.close();
+/** One test, run on every store (ignored on PostgreSQL where it is not installed). */
+function storeTest(
+  name: string,
+  fn: (store: LibraryStore, kind: Kind, where: string, dir: string) => Promise<void>,
+): void {
+  for (const kind of KINDS) {
+    Deno.test({
+      name: `${name} [${kind}]`,
+      ignore: kind === "postgres" && postgresSkip() !== null,
+      fn: () => withStore(kind, (store, where, dir) => fn(store, kind, where, dir)),
+    });
+  }
+}
+
+storeTest(
+  "library store: schema version, photos with faces, replace, remove cascades",
+  async (store, kind, where, dir) => {
+    if (kind === "sqlite") {
+      const db = new DatabaseSync(where);
+      assertEquals(
+        (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+        SCHEMA_VERSION,
+      );
+      assertEquals(
+        (db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode,
+        "wal",
+      );
+      db.close();
+    } else assertEquals(await (store as PgStore).schemaVersion(), SCHEMA_VERSION);
     await store.putPhotos([{ photo: photo("a.jpg"), faces: [face([1, 0]), face([0, 1])] }]);
     await store.putPhotos([{ photo: photo("b.jpg"), faces: [face([1, 0])] }]);
     let faces = await store.faces();
@@ -80,19 +110,28 @@ Deno.test("library store: schema version, photos with faces, replace, remove cas
     await store.removePhotos([b.id]);
     assertEquals((await store.faces()).map((f) => f.id), [4]);
     assertEquals((await store.assignments()).map((a) => a.faceId), [4]);
-    // a file that is not a library is refused by name
-    await Deno.writeTextFile(`${dir}/notes.db`, "hello");
+    // a file (a database) that is not a library is refused by name
+    let other = `${dir}/notes.db`;
+    if (kind === "sqlite") await Deno.writeTextFile(other, "hello");
+    else {
+      other = await (await pgCluster()).createDb();
+      const sql = postgres(other, { onnotice: () => {} });
+      await sql`CREATE TABLE notes(t TEXT)`;
+      await sql.end();
+    }
     let err = "";
     try {
-      await SqliteStore.open(`${dir}/notes.db`);
+      await openStore(other);
     } catch (e) {
       err = (e as Error).message;
     }
-    assert(err.includes("notes.db") && err.includes("library"), err);
-  }));
+    assert(err.includes(other.split("/").at(-1)!) && err.includes("library"), err);
+  },
+);
 
-Deno.test("library store: an edit is one transaction with its inverse; undo restores it", () =>
-  withStore(async (store) => {
+storeTest(
+  "library store: an edit is one transaction with its inverse; undo restores it",
+  async (store) => {
     await store.putPhotos([{ photo: photo("a.jpg"), faces: [face([1, 0]), face([0, 1])] }]);
     const [p] = await store.saveClustering({
       assign: [{ faceId: 1, personId: -1, similarity: 1 }, {
@@ -142,10 +181,11 @@ Deno.test("library store: an edit is one transaction with its inverse; undo rest
     assertEquals((await store.persons())[0].name, null);
     assertEquals((await store.assignments())[0].pinned, false);
     assertEquals(await store.undo(), null);
-  }));
+  },
+);
 
-Deno.test("library store: one run at a time; a lock left by a killed run is taken over", () =>
-  withStore(async (store) => {
+Deno.test("library store: one run at a time; a lock left by a killed run is taken over [sqlite]", () =>
+  withStore("sqlite", async (store) => {
     const other = new Deno.Command("sleep", { args: ["30"] }).spawn();
     try {
       await store.lock(other.pid);
@@ -167,6 +207,63 @@ Deno.test("library store: one run at a time; a lock left by a killed run is take
     }
   }));
 
+Deno.test({
+  name:
+    "library store: one run at a time; a lock held by a process killed with -9 is released with its connection [postgres]",
+  ignore: postgresSkip() !== null,
+  fn: () =>
+    withStore("postgres", async (store, url) => {
+      // another process takes the lock (its own connection) and is killed holding it
+      const mod = new URL("../../lib/library/postgres_store.ts", import.meta.url).href;
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { PgStore } from "${mod}"; const s = await PgStore.open("${url}"); await s.lock(Deno.pid); console.log("locked"); await new Promise((r) => setTimeout(r, 60000));`,
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      try {
+        const reader = child.stdout.getReader();
+        const { value } = await reader.read();
+        assertEquals(new TextDecoder().decode(value).trim(), "locked");
+        reader.releaseLock();
+        assertEquals((await store.holder())?.pid, child.pid);
+        let err = "";
+        try {
+          await store.lock(Deno.pid);
+        } catch (e) {
+          err = (e as Error).message;
+        }
+        assert(err.includes(`process ${child.pid}`), err);
+        // a decision is refused while the other process holds the library
+        await store.putPhotos([{ photo: photo("a.jpg"), faces: [face([1, 0])] }]);
+        err = "";
+        try {
+          await store.edit("not_a_face", "x", { notFace: [{ faceId: 1, value: true }] });
+        } catch (e) {
+          err = (e as Error).message;
+        }
+        assert(err.includes(`process ${child.pid}`), err);
+        child.kill("SIGKILL");
+        await child.status;
+        await child.stdout.cancel();
+        for (let i = 0; (await store.holder()) !== null && i < 50; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await store.lock(Deno.pid); // the holder is gone, and its lock with it
+        assertEquals((await store.holder())?.pid, Deno.pid);
+        await store.edit("not_a_face", "x", { notFace: [{ faceId: 1, value: true }] });
+        await store.unlock(Deno.pid);
+        assertEquals(await store.holder(), null);
+      } finally {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }
+    }),
+});
+
 function randomUnit(n: number, d: number, seed: number): Float32Array {
   let s = seed;
   const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
@@ -179,8 +276,9 @@ function randomUnit(n: number, d: number, seed: number): Float32Array {
   return v;
 }
 
-Deno.test("library kNN: new faces searched against all and old lists updated equal a full search", () =>
-  withStore(async (store) => {
+storeTest(
+  "library kNN: new faces searched against all and old lists updated equal a full search",
+  async (store) => {
     const d = 16, k = 10, n = 300;
     const all = randomUnit(n, d, 7);
     const ids = Array.from({ length: n }, (_, i) => i + 1);
@@ -216,7 +314,8 @@ Deno.test("library kNN: new faces searched against all and old lists updated equ
     for (let i = 0; i < got.similarities.length; i++) {
       assert(Math.abs(got.similarities[i] - want.similarities[i]) < 1e-5, `similarity ${i}`);
     }
-  }));
+  },
+);
 
 Deno.test("constrained Infomap: same-photo faces apart, pinned groups together, not-this-person", () => {
   // two tight groups of 4 rows each, linked all to all within a group, weakly across
@@ -271,8 +370,9 @@ Deno.test("constrained Infomap: same-photo faces apart, pinned groups together, 
   assert(two.module[0] !== two.module[1]);
 });
 
-Deno.test("recluster: a person near the unrecognisable centre is dissolved into faces hard to recognise, unless the user put a face there", () =>
-  withStore(async (store) => {
+storeTest(
+  "recluster: a person near the unrecognisable centre is dissolved into faces hard to recognise, unless the user put a face there",
+  async (store) => {
     // three tight groups of five faces in 8-d; group c lies along the centre's axis
     const d = 8, axis = (i: number) => Array.from({ length: d }, (_, j) => (j === i ? 1 : 0));
     const near = (i: number, k: number) => {
@@ -320,10 +420,12 @@ Deno.test("recluster: a person near the unrecognisable centre is dissolved into 
     // without a centre nothing is dissolved
     const third = await recluster(store, { ...o, unrecognisable: null });
     assertEquals(third.unrecognisable, { persons: 0, faces: 0 });
-  }));
+  },
+);
 
-Deno.test("recluster: an unchanged library keeps its clustering without kNN or Infomap; a decision, a new face or a setting clusters again", () =>
-  withStore(async (store) => {
+storeTest(
+  "recluster: an unchanged library keeps its clustering without kNN or Infomap; a decision, a new face or a setting clusters again",
+  async (store) => {
     const d = 4,
       axis = (i: number, k: number) => {
         const v = Array.from(
@@ -364,10 +466,12 @@ Deno.test("recluster: an unchanged library keeps its clustering without kNN or I
     await store.putPhotos([{ photo: photo("new.jpg"), faces: [face(axis(0, 5))] }]);
     const added = await recluster(store, { ...o, minSim: 0.4 });
     assertEquals([added.faces, added.neighbours.searched], [9, 1]);
-  }));
+  },
+);
 
-Deno.test("library store: pages of people and faces equal what the whole-library reads give", () =>
-  withStore(async (store) => {
+storeTest(
+  "library store: pages of people and faces equal what the whole-library reads give",
+  async (store) => {
     const d = 4,
       axis = (i: number, k: number) => {
         const v = Array.from(
@@ -419,10 +523,12 @@ Deno.test("library store: pages of people and faces equal what the whole-library
       "g0_3.jpg",
       faces[3].id,
     ]);
-  }));
+  },
+);
 
-Deno.test("library kNN: many new faces searched in the workers equal a full search", () =>
-  withStore(async (store) => {
+storeTest(
+  "library kNN: many new faces searched in the workers equal a full search",
+  async (store) => {
     // 1,000 new faces against 5,000 × 64: above the work that runs on the calling thread
     const d = 64, k = 12, n = 5000;
     const all = randomUnit(n, d, 11);
@@ -441,4 +547,5 @@ Deno.test("library kNN: many new faces searched in the workers equal a full sear
     // and what was stored is the same graph
     const stored = graphOfLists(await store.neighbours(), ids, k);
     assertEquals([...stored.indices], [...want.indices]);
-  }));
+  },
+);
