@@ -374,14 +374,26 @@ export async function propertyOnSet(
     root: string;
     log: (s: string) => void;
     inference?: InferenceDevice;
+    /** The library (a `postgres://` address); default the output folder's file. */
+    library?: string;
   },
 ): Promise<PropertyReport> {
   const held = Math.floor(files.length * 0.1);
   const input = `${o.root}/${set}_${o.seed}`, out = `${input}_people`;
   await linkSharedPhotos(set, files.slice(0, files.length - held), input);
-  const made = await runCli([input, "--out", out, "--quiet", "--cache", o.cache]);
+  const where = o.library ?? `${out}/library.db`;
+  const made = await runCli([
+    input,
+    "--out",
+    out,
+    "--library",
+    where,
+    "--quiet",
+    "--cache",
+    o.cache,
+  ]);
   assertEquals(made.code, 0, made.stderr);
-  const lib = await Library.open(`${out}/library.db`);
+  const lib = await Library.open(where);
   let next = files.length - held;
   try {
     const t0 = performance.now();

@@ -1,9 +1,11 @@
 // The user's decisions keep their meaning through every re-cluster: the move that emptied a
 // person (a reproduction on five_celebrity), and the property test: random sequences of
 // decisions, re-runs and new photos on three real small libraries (bbt_faceapi,
-// five_celebrity, an lfw_min10 subset), with the user's intent checked after every step.
+// five_celebrity, an lfw_min10 subset), with the user's intent checked after every step; the
+// same property on a PostgreSQL library.
 
 import { lfwTwelve, propertyOnSet } from "../decision_property.ts";
+import { pgCluster, postgresSkip } from "../postgres.ts";
 import {
   assert,
   assertEquals,
@@ -73,5 +75,27 @@ Deno.test({
       await propertyOnSet("bbt_faceapi", sharedPhotos("bbt_faceapi"), { ...o, seed: 1 });
       await propertyOnSet("five_celebrity", sharedPhotos("five_celebrity"), { ...o, seed: 2 });
       await propertyOnSet("lfw_min10", lfwTwelve(), { ...o, seed: 3 });
+    }),
+});
+
+Deno.test({
+  name: "decisions on PostgreSQL: random steps on two libraries keep the user's intent",
+  ignore: !(SETS.every((s) => hasShared(`faces/${s}`)) && SHARED_MODELS) || postgresSkip() !== null,
+  fn: () =>
+    withSharedModels(async (cache, root) => {
+      const pg = await pgCluster();
+      const o = { steps: 60, cache, root, log: console.log, inference: "wasm" as const };
+      const bbt = await pg.createDb();
+      await propertyOnSet("bbt_faceapi", sharedPhotos("bbt_faceapi"), {
+        ...o,
+        seed: 4,
+        library: bbt,
+      });
+      const five = await pg.createDb();
+      await propertyOnSet("five_celebrity", sharedPhotos("five_celebrity"), {
+        ...o,
+        seed: 5,
+        library: five,
+      });
     }),
 });
