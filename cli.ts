@@ -15,6 +15,8 @@ import { photosCommand } from "./cli/photos.ts";
 import { reclusterCommand } from "./cli/recluster.ts";
 import { reviewCommand } from "./cli/review.ts";
 import { USAGE } from "./cli/usage.ts";
+import { clusterCommand, scanCommand, workerCommand } from "./cli/workers.ts";
+import { libraryCommand } from "./cli/library.ts";
 import { fail } from "./cli/common.ts";
 import { InputError, LibraryBusyError } from "./lib/errors.ts";
 
@@ -49,6 +51,10 @@ export async function main(args: string[]): Promise<number> {
     if (DECISIONS.includes(command)) return await decisionCommand(command, rest);
     if (command === "review") return await reviewCommand(rest);
     if (command === "recluster") return await reclusterCommand(rest);
+    if (command === "scan") return await scanCommand(rest);
+    if (command === "worker") return await workerCommand(rest);
+    if (command === "cluster") return await clusterCommand(rest);
+    if (command === "library") return await libraryCommand(rest);
     return await photosCommand(args);
   } catch (e) {
     if (e instanceof LibraryBusyError) {

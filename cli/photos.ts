@@ -28,7 +28,7 @@ import {
 } from "./common.ts";
 
 /** The main job's options, parsed and checked. */
-interface PhotoOptions {
+export interface PhotoOptions {
   input: string;
   out?: string;
   library?: string;
@@ -53,13 +53,20 @@ function numberIn(
   return v;
 }
 
-/** The main job's options from its arguments (what is not given: the library's, or defaults). */
-async function photoOptions(args: string[]): Promise<PhotoOptions | null> {
+/**
+ * The main job's options from its arguments (what is not given: the library's, or defaults);
+ * `extra`: more options a command built on it takes (their values in `extra`).
+ */
+export async function photoOptions(
+  args: string[],
+  extra: Record<string, { type: "string" | "boolean" }> = {},
+): Promise<(PhotoOptions & { extra: Record<string, string | boolean | undefined> }) | null> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     strict: true,
     options: {
+      ...extra,
       out: { type: "string" },
       force: { type: "boolean", default: false },
       link: { type: "string" },
@@ -87,7 +94,9 @@ async function photoOptions(args: string[]): Promise<PhotoOptions | null> {
   const input = positionals[0].replace(/\/+$/, "") || "/";
   await checkInputFolder(input);
   const model = values.model;
+  const v = values as Record<string, string | boolean | undefined>;
   return {
+    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, v[k]])),
     input,
     out: values.out,
     library: values.library,

@@ -39,6 +39,26 @@ export function wasmThreads(): number {
 
 ort.env.wasm.numThreads = wasmThreads();
 
+/** Threads a native session may use (set by {@link setInferenceThreads}). */
+let nativeThreads: number | null = null;
+
+/**
+ * Limits the face models to `n` cores (a worker sharing its machine): native sessions'
+ * intra-op threads and WASM threads on this thread; sessions loaded after the call.
+ *
+ * @param n Threads, at least 1.
+ *
+ * @example
+ * ```ts
+ * import { setInferenceThreads } from "./onnx_runtime.ts";
+ * setInferenceThreads(2);
+ * ```
+ */
+export function setInferenceThreads(n: number): void {
+  nativeThreads = Math.max(1, Math.floor(n));
+  ort.env.wasm.numThreads = nativeThreads;
+}
+
 /** Where a session runs: WebGPU, native CPU (onnxruntime-node) or WASM. */
 export type InferenceDevice = "wasm" | "webgpu" | "native";
 
@@ -199,7 +219,7 @@ export async function loadOnnxModel(
     rt = await loadOrtNode();
     if (!rt) throw new Error("onnxruntime-node is not available here");
     sessionOptions = {
-      intraOpNumThreads: navigator.hardwareConcurrency,
+      intraOpNumThreads: nativeThreads ?? navigator.hardwareConcurrency,
       // the detector, landmark and embedding sessions take turns: threads that spin-wait
       // after their work would take the cores from the next session
       extra: { session: { intra_op: { allow_spinning: "0" } } },

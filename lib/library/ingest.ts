@@ -86,6 +86,14 @@ export interface IngestOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops the run (what was stored stays). */
   signal?: AbortSignal;
+  /**
+   * The photos that need the face models are handed here instead (the workers of a shared
+   * library find their faces); their bytes are read only where a stored photo may be the
+   * same file (same path, or a gone photo's size).
+   */
+  defer?: (todo: ScannedImage[]) => Promise<void>;
+  /** The engine stays open for the caller (a worker's next batch). */
+  keepEngine?: boolean;
 }
 
 /** What {@link ingest} did. */
@@ -135,31 +143,47 @@ export async function ingest(
     failed: [],
     seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
   };
-  const all = await store.photos();
-  const stored = new Map(all.map((p) => [p.path, p]));
   const goneIds = new Set(changes.gone.map((p) => p.id));
+  const goneSizes = new Set(changes.gone.map((p) => p.size));
   // a file that moved: the same bytes as a photo that is gone (an original before a copy)
   const goneBySha = new Map<string, StoredPhoto>();
   for (const p of changes.gone) {
     if (!goneBySha.has(p.sha256) || p.duplicateOf === null) goneBySha.set(p.sha256, p);
   }
+  const unreadable: { image: ScannedImage; error: string }[] = [];
+  const deferred: ScannedImage[] = [];
+  const hashed: { image: ScannedImage; sha: string }[] = [];
+  // with nothing gone, only the photos at these paths or with these bytes matter: a batch's
+  // look-up, not a read of the whole library
+  const all = changes.gone.length > 0 ? await store.photos() : null;
+  const known = all ? new Set(all.map((p) => p.path)) : new Set(
+    (await store.findPhotos(changes.candidates.map((i) => i.relative), [])).map((p) => p.path),
+  );
+  for (const image of changes.candidates) {
+    options.signal?.throwIfAborted();
+    if (options.defer && !known.has(image.relative) && !goneSizes.has(image.size)) {
+      deferred.push(image); // new bytes for sure: the workers read them
+      continue;
+    }
+    try {
+      hashed.push({ image, sha: await sha256Hex(await Deno.readFile(image.path)) });
+    } catch (e) {
+      // stored as failed, so that every photo of the input is accounted for
+      unreadable.push({ image, error: `cannot read: ${(e as Error).message}` });
+    }
+  }
+  const mine = all ?? await store.findPhotos(
+    hashed.map((h) => h.image.relative),
+    hashed.map((h) => h.sha),
+  );
+  const stored = new Map(mine.map((p) => [p.path, p]));
   const present = new Map(
-    all.filter((p) => !goneIds.has(p.id) && p.duplicateOf === null).map((p) => [p.sha256, p]),
+    mine.filter((p) => !goneIds.has(p.id) && p.duplicateOf === null).map((p) => [p.sha256, p]),
   );
   const todo: { image: ScannedImage; sha: string }[] = [];
   const copies: { image: ScannedImage; sha: string }[] = [];
   const seen = new Set<string>();
-  const unreadable: { image: ScannedImage; error: string }[] = [];
-  for (const image of changes.candidates) {
-    options.signal?.throwIfAborted();
-    let sha: string;
-    try {
-      sha = await sha256Hex(await Deno.readFile(image.path));
-    } catch (e) {
-      // stored as failed, so that every photo of the input is accounted for
-      unreadable.push({ image, error: `cannot read: ${(e as Error).message}` });
-      continue;
-    }
+  for (const { image, sha } of hashed) {
     const same = stored.get(image.relative);
     const moved = goneBySha.get(sha);
     // same bytes at the same path (touched) or at a new one (moved): no work, ids kept
@@ -178,9 +202,10 @@ export async function ingest(
       todo.push({ image, sha });
     }
   }
-  summary.removed = await forgetGone(store, all, changes.gone, goneIds, goneBySha);
+  summary.removed = all ? await forgetGone(store, all, changes.gone, goneIds, goneBySha) : 0;
   await storeUnreadable(store, unreadable, summary);
-  if (todo.length > 0) await findFaces(store, todo, engine, options, summary);
+  if (options.defer) await options.defer([...deferred, ...todo.map((t) => t.image)]);
+  else if (todo.length > 0) await findFaces(store, todo, engine, options, summary);
   await storeCopies(store, copies, summary);
   return summary;
 }
@@ -248,7 +273,8 @@ async function storeCopies(
 ): Promise<void> {
   if (copies.length === 0) return;
   const bySha = new Map(
-    (await store.photos()).filter((p) => p.duplicateOf === null).map((p) => [p.sha256, p]),
+    (await store.findPhotos([], copies.map((c) => c.sha))).filter((p) => p.duplicateOf === null)
+      .map((p) => [p.sha256, p]),
   );
   const rows = copies.flatMap(({ image, sha }) => {
     const of = bySha.get(sha);
@@ -338,7 +364,7 @@ async function findFaces(
     await commit();
     options.onProgress?.(todo.length, todo.length);
   } finally {
-    await eng.close();
+    if (!options.keepEngine) await eng.close();
   }
 }
 

@@ -35,8 +35,14 @@ import { FaceEmbedder } from "../embed/embedder.ts";
 import { nativeInferenceAvailable } from "../embed/onnx_runtime.ts";
 import type { RgbImage } from "../image/types.ts";
 import { blurStoredChip, CENTRE_MIN_FACES, centreOf, centreSample } from "./recognisability.ts";
-import type { ScanProblem } from "../scan/scan.ts";
-import { ingest, type IngestSummary, scanChanges } from "./ingest.ts";
+import type { ScannedImage, ScanProblem } from "../scan/scan.ts";
+import {
+  ingest,
+  type IngestOptions,
+  type IngestSummary,
+  type ScanChanges,
+  scanChanges,
+} from "./ingest.ts";
 import { recluster, type ReclusterSummary } from "./recluster.ts";
 import {
   DEFAULT_K,
@@ -137,6 +143,19 @@ export interface UpdateSummary {
 }
 
 export type { FaceView, LibraryReader, PersonRef, PersonView } from "./views.ts";
+
+/** No photos added. */
+function emptyIngest(): IngestSummary {
+  return {
+    added: 0,
+    changed: 0,
+    touched: 0,
+    duplicates: 0,
+    removed: 0,
+    failed: [],
+    seconds: { decode: 0, detect: 0, align: 0, embed: 0 },
+  };
+}
 
 /** Options of {@link Library.run} and {@link Library.recluster}. */
 export interface RunOptions extends UpdateOptions {
@@ -305,35 +324,31 @@ export class Library implements LibraryReader {
     return await this.exclusive(() => this.#update(input, options));
   }
 
-  async #update(input: string, options: UpdateOptions): Promise<UpdateSummary> {
+  async #update(
+    input: string,
+    options: UpdateOptions & { facesStored?: boolean },
+  ): Promise<UpdateSummary> {
     const t0 = performance.now();
     const store = this.store;
     const { settings: s, model } = await this.#resolve(input, options);
     const progress = options.onProgress ?? (() => {});
-    progress("scan", 0, 0);
-    const changes = await scanChanges(store, input, options.exclude ?? []);
-    progress("scan", changes.images.length, 0, scanDetail(changes));
+    let changes: ScanChanges = { images: [], skipped: [], candidates: [], gone: [] };
+    let faces: IngestSummary = emptyIngest();
+    if (!options.facesStored) progress("scan", 0, 0);
+    if (!options.facesStored) changes = await scanChanges(store, input, options.exclude ?? []);
+    if (!options.facesStored) progress("scan", changes.images.length, 0, scanDetail(changes));
     const t1 = performance.now();
-    const d = s.detector;
-    const faces = await ingest(store, changes, () =>
-      FaceEngine.start({
-        model,
-        inference: options.inference,
-        cacheDir: options.cacheDir,
-        detector: d.kind,
-        refine: d.refine,
-        flip: s.flip,
-        workers: options.workers,
-        photos: changes.candidates.length,
-      }), {
-      model,
-      maxPixels: s.maxPixels,
-      minConfidence: d.minConfidence ?? undefined,
-      minFaceSize: d.minFaceSize,
-      crop: d.crop,
-      signal: options.signal,
-      onProgress: (done, total) => progress("faces", done, total),
-    });
+    if (!options.facesStored) {
+      faces = await ingest(
+        store,
+        changes,
+        () => this.#engine(model, s, options, changes.candidates.length),
+        {
+          ...this.#ingestOptions(model, s, options),
+          onProgress: (done, total) => progress("faces", done, total),
+        },
+      );
+    }
     const t2 = performance.now();
     options.signal?.throwIfAborted();
     progress("cluster", 0, 0);
@@ -358,7 +373,7 @@ export class Library implements LibraryReader {
     );
     const summary: UpdateSummary = {
       input,
-      photos: changes.images.length,
+      photos: options.facesStored ? (await store.photos()).length : changes.images.length,
       skipped: changes.skipped,
       faces,
       people,
@@ -376,6 +391,167 @@ export class Library implements LibraryReader {
       JSON.stringify({ at: new Date().toISOString(), ...summary }),
     );
     return summary;
+  }
+
+  /** The face models for a run's photos. */
+  #engine(
+    model: EmbeddingModel,
+    s: LibrarySettings,
+    o: UpdateOptions,
+    photos: number,
+  ): Promise<FaceEngine> {
+    const d = s.detector;
+    return FaceEngine.start({
+      model,
+      inference: o.inference,
+      cacheDir: o.cacheDir,
+      detector: d.kind,
+      refine: d.refine,
+      flip: s.flip,
+      workers: o.workers,
+      photos,
+    });
+  }
+
+  /** The faces stage's limits from the settings. */
+  #ingestOptions(model: EmbeddingModel, s: LibrarySettings, o: UpdateOptions): IngestOptions {
+    const d = s.detector;
+    return {
+      model,
+      maxPixels: s.maxPixels,
+      minConfidence: d.minConfidence ?? undefined,
+      minFaceSize: d.minFaceSize,
+      crop: d.crop,
+      signal: o.signal,
+    };
+  }
+
+  /**
+   * The scan of a library shared by workers: the settings are fixed (as a run fixes them),
+   * photos that moved or were touched keep their faces, photos that are gone are forgotten,
+   * and the photos whose faces are to be found are handed to `queue` (a few at a time) for
+   * the workers, who read them under their own root ({@link Library.addPhotos}).
+   *
+   * @param input The photo folder (the root, as this machine sees it).
+   * @param queue Takes the photos to do.
+   * @param options The settings (as for a run).
+   * @returns What the scan found.
+   * @throws {LibraryBusyError} When a clustering holds the library.
+   */
+  register(
+    input: string,
+    queue: (todo: ScannedImage[]) => Promise<void>,
+    options: UpdateOptions = {},
+  ): Promise<{ photos: number; skipped: ScanProblem[]; queued: number; faces: IngestSummary }> {
+    return this.exclusive(async () => {
+      const { settings: s, model } = await this.#resolve(input, options);
+      const changes = await scanChanges(this.store, input, options.exclude ?? []);
+      let queued = 0;
+      const faces = await ingest(this.store, changes, () => {
+        throw new Error("the faces are found by the workers");
+      }, {
+        ...this.#ingestOptions(model, s, options),
+        defer: async (todo) => {
+          queued = todo.length;
+          await queue(todo);
+        },
+      });
+      return { photos: changes.images.length, skipped: changes.skipped, queued, faces };
+    });
+  }
+
+  /**
+   * A worker's batch: these photos (registered by {@link Library.register}, read under this
+   * machine's `root`) get their faces, with the library's settings, stored a few photos per
+   * transaction; a photo stored already with the same size and time is skipped (a batch
+   * done twice stores nothing twice). Takes no lock: workers write side by side.
+   *
+   * @param root Where the photos are on this machine.
+   * @param photos The batch: paths relative to the root, sizes and times as registered.
+   * @param engine The face models, kept open by the caller between batches.
+   * @param options Cache, device, signal.
+   * @returns What was stored.
+   * @throws {InputError} For a library with no settings yet.
+   */
+  async addPhotos(
+    root: string,
+    photos: { path: string; size: number; mtime: number }[],
+    engine: (photos: number) => Promise<FaceEngine>,
+    options: UpdateOptions = {},
+  ): Promise<IngestSummary> {
+    const s = await this.settings();
+    if (s === null) {
+      throw new InputError(this.store.location, "no photos registered (run the scan first)");
+    }
+    const model = await modelOf(s);
+    const stored = new Map(
+      (await this.store.findPhotos(photos.map((p) => p.path), [])).map((p) => [p.path, p]),
+    );
+    const todo: ScannedImage[] = photos.filter((p) => {
+      const st = stored.get(p.path);
+      return !st || st.size !== p.size || st.mtime !== p.mtime;
+    }).map((p) => ({
+      path: `${root.replace(/\/+$/, "")}/${p.path}`,
+      relative: p.path,
+      format: null,
+      size: p.size,
+      mtime: p.mtime,
+      label: p.path.includes("/") ? p.path.slice(0, p.path.indexOf("/")) : null,
+    }));
+    if (todo.length === 0) return emptyIngest();
+    return await ingest(
+      this.store,
+      { images: todo, skipped: [], candidates: todo, gone: [] },
+      () => engine(todo.length),
+      { ...this.#ingestOptions(model, s, options), keepEngine: true },
+    );
+  }
+
+  /**
+   * The face models with the library's settings (a worker keeps them between batches).
+   *
+   * @param options Cache, device, face workers.
+   * @returns The engine; the caller closes it.
+   */
+  async faceEngine(options: UpdateOptions = {}): Promise<FaceEngine> {
+    const s = await this.settings();
+    if (s === null) {
+      throw new InputError(this.store.location, "no photos registered (run the scan first)");
+    }
+    return await this.#engine(await modelOf(s), s, options, 1 << 20);
+  }
+
+  /**
+   * The clustering step alone, on the faces stored (by workers): kNN, links, Infomap, people
+   * and, when the library has an output folder, its folders; as the one writer.
+   *
+   * @param options The output folder and input root as this machine sees them (default the
+   *   library's), progress, kNN backend.
+   * @returns What changed (`folders` null without an output folder).
+   * @throws {LibraryBusyError} When another clustering holds the library.
+   */
+  async cluster(
+    options: Pick<RunOptions, "cacheDir" | "knn" | "inference" | "onProgress" | "signal"> & {
+      input?: string;
+      out?: string | null;
+    } = {},
+  ): Promise<Omit<RunSummary, "folders"> & { folders: ExportSummary | null }> {
+    const s = await this.settings();
+    if (s === null) throw new InputError(this.store.location, "the library has no photos yet");
+    const { input: given, out: wanted, ...rest } = options;
+    const input = given ?? s.input;
+    const out = wanted === undefined ? s.out : wanted;
+    if (out !== null) return await this.#run(input, out, { ...rest, facesStored: true });
+    return await this.exclusive(async () => {
+      const update = await this.#update(input, { ...rest, facesStored: true });
+      return {
+        update,
+        folders: null,
+        evaluation: null,
+        changes: changesOf(update, false),
+        seconds: { ...update.seconds, write: 0 },
+      };
+    });
   }
 
   /**
@@ -509,6 +685,14 @@ export class Library implements LibraryReader {
    * @throws {LibraryBusyError} When another process is writing the library.
    */
   run(input: string, out: string, options: RunOptions = {}): Promise<RunSummary> {
+    return this.#run(input, out, options);
+  }
+
+  #run(
+    input: string,
+    out: string,
+    options: RunOptions & { facesStored?: boolean },
+  ): Promise<RunSummary> {
     return this.exclusive(async () => {
       const t0 = performance.now();
       const first = (await this.settings()) === null;

@@ -31,7 +31,12 @@ import type {
   StoredFace,
   StoredPerson,
   StoredPhoto,
+  TableRows,
 } from "./store.ts";
+import { TABLES } from "./store.ts";
+
+/** The columns that are booleans here (0/1 in SQLite and in a dump). */
+const BOOLEAN_COLUMNS = ["not_face", "pinned", "hard", "undone"];
 
 /** The advisory lock key of the writer lock (one library per database). */
 const WRITER_LOCK = 0x46434c31; // "FCL1"
@@ -743,6 +748,72 @@ export class PgStore implements LibraryStore {
         const rows = written.slice(s, s + 5000).map((w) => ({ out, ...w }));
         await tx`INSERT INTO outputs ${tx(rows)} ON CONFLICT (out, path)
           DO UPDATE SET size = EXCLUDED.size, mtime = EXCLUDED.mtime`;
+      }
+    });
+  }
+
+  /** {@inheritDoc LibraryStore.dump} */
+  async *dump(): AsyncIterable<TableRows> {
+    for (const table of TABLES) {
+      const where = table === "meta"
+        ? this.#sql`WHERE key NOT IN ('lock', 'schema_version')`
+        : this.#sql``;
+      const order = table === "meta" ? this.#sql`` : this.#sql`ORDER BY 1, 2`;
+      for await (
+        const rows of this.#sql`SELECT * FROM ${this.#sql(table)} ${where} ${order}`.cursor(2000)
+      ) {
+        yield {
+          table,
+          rows: rows.map((r) => {
+            const o: TableRows["rows"][number] = {};
+            for (const [k, v] of Object.entries(r)) {
+              o[k] = typeof v === "boolean"
+                ? (v ? 1 : 0)
+                : v instanceof Uint8Array
+                ? new Uint8Array(v)
+                : v;
+            }
+            return o;
+          }),
+        };
+      }
+    }
+  }
+
+  /** {@inheritDoc LibraryStore.load} */
+  async load(source: AsyncIterable<TableRows>): Promise<void> {
+    await this.#tx(async (tx) => {
+      const [{ n }] = await tx`SELECT count(*)::int AS n FROM photos`;
+      if (n > 0) throw new InputError(this.location, "the library to copy into is not empty");
+      const copies: [number, number][] = [];
+      for await (const { table, rows } of source) {
+        const put = rows.filter((r) =>
+          table !== "meta" || (r.key !== "lock" && r.key !== "schema_version")
+        ).map((r) => {
+          const row: Record<string, unknown> = { ...r };
+          for (const b of BOOLEAN_COLUMNS) if (b in row) row[b] = row[b] === 1 || row[b] === true;
+          if (table === "photos" && row.duplicate_of !== null) {
+            copies.push([row.id as number, row.duplicate_of as number]);
+            row.duplicate_of = null; // set below, once every photo is there
+          }
+          return row;
+        });
+        if (put.length === 0) continue;
+        if (table === "meta") {
+          await tx`INSERT INTO meta ${tx(put as Row[])} ON CONFLICT (key)
+            DO UPDATE SET value = EXCLUDED.value`;
+        } else await tx`INSERT INTO ${tx(table)} ${tx(put as Row[])}`;
+      }
+      if (copies.length) {
+        await tx`UPDATE photos p SET duplicate_of = v.o FROM
+          (SELECT unnest(${copies.map((c) => c[0])}::int[]) AS i,
+                  unnest(${copies.map((c) => c[1])}::int[]) AS o) v WHERE p.id = v.i`;
+      }
+      // later ids continue after the copied ones
+      for (const t of ["photos", "faces", "persons", "decisions"]) {
+        await tx.unsafe(
+          `SELECT setval(pg_get_serial_sequence('${t}', 'id'), COALESCE((SELECT max(id) FROM ${t}), 0) + 1, false)`,
+        );
       }
     });
   }

@@ -27,7 +27,9 @@ import type {
   StoredFace,
   StoredPerson,
   StoredPhoto,
+  TableRows,
 } from "./store.ts";
+import { TABLES } from "./store.ts";
 
 /** Up to this many vectors are read one by one; more, in one pass over all. */
 const FEW_VECTORS = 20_000;
@@ -746,6 +748,57 @@ export class SqliteStore implements LibraryStore {
       for (const w of written) put.run(out, w.path, w.size, w.mtime);
     });
     return Promise.resolve();
+  }
+
+  /** {@inheritDoc LibraryStore.dump} */
+  async *dump(): AsyncIterable<TableRows> {
+    for (const table of TABLES) {
+      const where = table === "meta" ? "WHERE key <> 'lock'" : "";
+      let rows: Row[] = [];
+      for (
+        const r of this.#db.prepare(`SELECT * FROM ${table} ${where} ORDER BY rowid`).iterate()
+      ) {
+        rows.push(r as Row);
+        if (rows.length === 2000) {
+          yield { table, rows: rows as TableRows["rows"] };
+          rows = [];
+        }
+      }
+      if (rows.length) yield { table, rows: rows as TableRows["rows"] };
+    }
+  }
+
+  /** {@inheritDoc LibraryStore.load} */
+  async load(source: AsyncIterable<TableRows>): Promise<void> {
+    const db = this.#db;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const n = (db.prepare("SELECT count(*) AS n FROM photos").get() as { n: number }).n;
+      if (n > 0) throw new InputError(this.location, "the library to copy into is not empty");
+      const copies: [number, number][] = [];
+      for await (const { table, rows } of source) {
+        for (const r of rows) {
+          if (table === "meta" && (r.key === "lock" || r.key === "schema_version")) continue;
+          const row = { ...r };
+          if (table === "photos" && row.duplicate_of !== null) {
+            copies.push([row.id as number, row.duplicate_of as number]);
+            row.duplicate_of = null; // set below, once every photo is there
+          }
+          const cols = Object.keys(row);
+          db.prepare(
+            `INSERT OR REPLACE INTO ${table}(${cols.join(", ")}) VALUES (${
+              cols.map(() => "?").join(", ")
+            })`,
+          ).run(...(cols.map((c) => row[c]) as SQLInputValue[]));
+        }
+      }
+      const dup = db.prepare("UPDATE photos SET duplicate_of = ? WHERE id = ?");
+      for (const [id, of] of copies) dup.run(of, id);
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
   }
 
   /** {@inheritDoc LibraryStore.close} */

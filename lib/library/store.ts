@@ -256,6 +256,31 @@ export interface Clustering {
   centroids: { personId: number; centroid: Float32Array }[];
 }
 
+/** The library's tables, in the order a copy writes them (each after what it refers to). */
+export const TABLES: readonly string[] = [
+  "meta",
+  "photos",
+  "faces",
+  "vectors",
+  "neighbours",
+  "persons",
+  "assignments",
+  "cannot_links",
+  "decisions",
+  "outputs",
+];
+
+/** A value of a table row as a copy moves it (true/false as 1/0, bytes as bytes). */
+export type CellValue = string | number | null | Uint8Array;
+
+/** Some rows of one table (see {@link LibraryStore.dump}). */
+export interface TableRows {
+  /** One of {@link TABLES}. */
+  table: string;
+  /** Rows by column name. */
+  rows: Record<string, CellValue>[];
+}
+
 /**
  * The library's storage. One writer (a run: scan, faces, people and the output folder) at a
  * time holds the lock; a decision or an undo is refused with a `LibraryBusyError` while
@@ -343,6 +368,18 @@ export interface LibraryStore {
   outputs(out: string): Promise<OutputFile[]>;
   /** Records written files and forgets removed ones. */
   putOutputs(out: string, written: OutputFile[], removed: string[]): Promise<void>;
+  /**
+   * Every row of every table (but the writer lock), a page at a time, in {@link TABLES}
+   * order, ids kept: what `library copy` moves.
+   */
+  dump(): AsyncIterable<TableRows>;
+  /**
+   * Writes what a {@link LibraryStore.dump} gave into this library, which must have no
+   * photos, in one transaction, ids kept (later ids continue after them).
+   *
+   * @throws {InputError} When this library has photos.
+   */
+  load(rows: AsyncIterable<TableRows>): Promise<void>;
   /** Closes it. */
   close(): Promise<void>;
 }
