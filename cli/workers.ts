@@ -29,13 +29,14 @@ function needUrl(library: string | undefined, command: string): string {
 }
 
 /**
- * `scan PHOTOS_DIR --library postgres://… [--out DIR] [--batch N] [the main job's settings]`.
+ * `scan PHOTOS_DIR --library postgres://… [--out DIR] [--batch N] [--expire S] [the main job's
+ * settings]`.
  *
  * @param args The arguments after the command.
  * @returns The exit code.
  */
 export async function scanCommand(args: string[]): Promise<number> {
-  const o = await photoOptions(args, { batch: { type: "string" } });
+  const o = await photoOptions(args, { batch: { type: "string" }, expire: { type: "string" } });
   if (o === null) return fail("scan PHOTOS_DIR --library postgres://…");
   const url = needUrl(o.library, "scan");
   const out = o.out === undefined ? undefined : (await checkOutputFolder(o.input, o.out)).real;
@@ -45,6 +46,9 @@ export async function scanCommand(args: string[]): Promise<number> {
       ...o.run,
       out,
       batch: intOption(o.extra.batch as string | undefined, "batch", undefined),
+      queue: {
+        expireSeconds: intOption(o.extra.expire as string | undefined, "expire", undefined),
+      },
       onNotice: (m) => o.quiet || console.error(m),
     });
     const j = {
@@ -71,7 +75,7 @@ export async function scanCommand(args: string[]): Promise<number> {
 
 /**
  * `worker --library postgres://… --root DIR [--threads N] [--out DIR] [--no-cluster]
- * [--expire S] [--cache DIR] [--json] [--quiet]`.
+ * [--db-wait S] [--cache DIR] [--json] [--quiet]`.
  *
  * @param args The arguments after the command.
  * @returns The exit code.
@@ -87,7 +91,7 @@ export async function workerCommand(args: string[]): Promise<number> {
       threads: { type: "string" },
       out: { type: "string" },
       "no-cluster": { type: "boolean", default: false },
-      expire: { type: "string" },
+      "db-wait": { type: "string" },
       cache: { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -113,7 +117,7 @@ export async function workerCommand(args: string[]): Promise<number> {
       engine: { cacheDir: values.cache ?? modelCacheDir(), inference, workers: threads },
       cluster: !values["no-cluster"],
       out: values.out,
-      expireSeconds: intOption(values.expire, "expire", undefined),
+      dbWait: intOption(values["db-wait"], "db-wait", undefined),
       onBatch: (n) => progress?.update("faces", done += n, 0),
       onNotice: say,
       signal: stop.signal,

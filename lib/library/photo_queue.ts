@@ -38,10 +38,10 @@ export interface PhotoBatch {
 export interface PhotoQueueOptions {
   /**
    * Seconds a claimed batch may take before another worker may take it (its worker is
-   * taken for dead). @default 300
+   * taken for dead); set by the scan, for the batches it queues. @default 300
    */
   expireSeconds?: number;
-  /** Times a batch is tried again after its worker died or failed. @default 5 */
+  /** Times a batch is tried again after its worker died or failed (set by the scan). @default 5 */
   retries?: number;
   /** How often (s) expired claims are looked for. @default 5 */
   superviseSeconds?: number;
@@ -72,11 +72,15 @@ export class PhotoQueue {
    * Connects to the queue (creating pg-boss's schema and the queue on first use).
    *
    * @param url The library's `postgres://` address.
-   * @param options Expiry and retries.
+   * @param options Expiry and retries (`policy`: set them, as the scan does, for the
+   *   batches queued from now on).
    * @returns The queue.
    * @throws {InputError} When the database cannot be reached.
    */
-  static async open(url: string, options: PhotoQueueOptions = {}): Promise<PhotoQueue> {
+  static async open(
+    url: string,
+    options: PhotoQueueOptions & { policy?: boolean } = {},
+  ): Promise<PhotoQueue> {
     const boss = new PgBoss({
       connectionString: url,
       max: 2,

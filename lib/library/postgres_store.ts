@@ -150,6 +150,26 @@ interface Inverse {
   notFace: { faceId: number; value: boolean }[];
 }
 
+/**
+ * postgres.js 3.4.9 under Deno: when the server goes away while a connection has bytes
+ * queued, the write it scheduled with `setImmediate` still runs after the socket was closed
+ * and throws `Cannot read properties of null (reading 'write')` outside any query (the
+ * queries themselves fail with CONNECTION_CLOSED as they should). That one error is kept
+ * from ending the process, so that the caller's own handling of the lost database runs.
+ */
+function ignoreClosedSocketWrites(): void {
+  if (ignoring) return;
+  ignoring = true;
+  globalThis.addEventListener("error", (ev) => {
+    const e = ev.error as Error | undefined;
+    if (
+      e instanceof TypeError && e.message.includes("reading 'write'") &&
+      /postgres\/3\.4\.9\/src\/connection\.js/.test(e.stack ?? "")
+    ) ev.preventDefault();
+  });
+}
+let ignoring = false;
+
 /** A `postgres://` or `postgresql://` address. */
 export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//.test(location);
@@ -230,6 +250,7 @@ export class PgStore implements LibraryStore {
    */
   static async open(url: string, options: { connections?: number } = {}): Promise<PgStore> {
     const location = safeUrl(url);
+    ignoreClosedSocketWrites();
     const sql = postgres(url, {
       max: options.connections ?? 4,
       onnotice: () => {},

@@ -72,7 +72,7 @@ export async function registerPhotos(
   options: UpdateOptions & { batch?: number; queue?: PhotoQueueOptions } = {},
 ): Promise<RegisterSummary> {
   needsPostgres(lib);
-  const queue = await PhotoQueue.open(url, options.queue);
+  const queue = await PhotoQueue.open(url, { ...options.queue, policy: true });
   try {
     const size = Math.max(1, options.batch ?? DEFAULT_BATCH);
     let batches = 0;
@@ -138,7 +138,7 @@ export async function checkRoot(lib: Library, root: string): Promise<void> {
 }
 
 /** Options of {@link runWorker}. */
-export interface WorkerOptions extends PhotoQueueOptions {
+export interface WorkerOptions extends Pick<PhotoQueueOptions, "superviseSeconds"> {
   /** Where the photos are on this machine. */
   root: string;
   /** Model cache, inference device, face workers (WASM). */
@@ -204,7 +204,7 @@ export async function runWorker(
   await checkRoot(lib, o.root);
   const notice = o.onNotice ?? (() => {});
   const summary: WorkerSummary = { batches: 0, photos: 0, failed: [], cluster: null, seconds: 0 };
-  const queue = await PhotoQueue.open(url, o);
+  const queue = await PhotoQueue.open(url, { superviseSeconds: o.superviseSeconds });
   let engine: FaceEngine | null = null;
   /** Runs `fn`, waiting for a database that went away (up to `dbWait` seconds). */
   const withDb = async <T>(fn: () => Promise<T>): Promise<T> => {
