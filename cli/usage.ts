@@ -21,7 +21,8 @@ Commands:
 
 Options of PHOTOS_DIR:
   --out DIR          output folder (default: PHOTOS_DIR_people beside the input; never inside it)
-  --library FILE     the library file (default OUT/library.db)
+  --library FILE     the library file (default OUT/library.db), or a PostgreSQL database
+                     (postgres://user@host:port/database) shared by several machines
   --force            write into a non-empty output folder that holds no library
   --fresh            start a new library: the old one is kept as library.db.<time>.bak and
                      the files it wrote (unless you changed them) are removed
@@ -69,6 +70,26 @@ People (LIBRARY: the output folder; PERSON: an id or a name; FACE: face ids, see
   deno run -A cli.ts review LIBRARY [--port N]   the review page in the browser: people, faces,
                      names, merges, moves, undo and re-cluster, on 127.0.0.1 with a per-start
                      token in the printed address (--host H --allow-remote for another address)
+
+Several machines, one library (LIBRARY: postgres://user@host:port/database; every command
+above takes it too, as --library of the main job and as LIBRARY of the people commands):
+  deno run -A cli.ts scan PHOTOS_DIR --library URL [--out DIR] [--batch N] [--expire S]
+                     register the photos (paths relative to PHOTOS_DIR) and queue the new ones
+                     for the workers, N a batch (default 8); the main job's settings options
+                     fix the library's settings; a claimed batch whose worker is silent for S
+                     seconds (default 300) goes to another worker
+  deno run -A cli.ts worker --library URL --root DIR [--threads N] [--out DIR] [--no-cluster]
+                     [--db-wait S] [--cache DIR]   find the faces of queued batches, reading
+                     the photos under DIR (this machine's path to the scanned folder; refused
+                     before claiming anything when the photos are not there); N cores for the
+                     face models; the last worker runs the clustering step and writes --out
+                     (default the scan's --out); a database gone for S seconds (default 60)
+                     ends it with what was stored kept
+  deno run -A cli.ts cluster --library LIBRARY [--root DIR] [--out DIR]
+                     the clustering step alone (kNN, links, Infomap, people, the folders),
+                     one at a time: refused while another holds the library
+  deno run -A cli.ts library copy FROM TO   copy a library (file, output folder or URL) to
+                     a new file or an empty database, with its people and decisions
 
 Demo:
   deno run -A cli.ts demo [--out DIR]   the main job on the six group photos that ship in the

@@ -95,10 +95,31 @@ export {
   writeSettings,
 } from "./library/settings.ts";
 export { SCHEMA_VERSION, SqliteStore } from "./library/sqlite_store.ts";
+export { isPostgresUrl, PgStore } from "./library/postgres_store.ts";
+export { openStore } from "./library/open_store.ts";
+export { copyLibrary, type CopySummary } from "./library/copy.ts";
+export {
+  PHOTO_QUEUE,
+  type PhotoBatch,
+  PhotoQueue,
+  type PhotoQueueOptions,
+  type QueuedPhoto,
+} from "./library/photo_queue.ts";
+export {
+  checkRoot,
+  DEFAULT_BATCH,
+  registerPhotos,
+  type RegisterSummary,
+  runWorker,
+  type WorkerOptions,
+  type WorkerSummary,
+} from "./library/workers.ts";
+export { TABLES } from "./library/store.ts";
 export type {
   Assignment,
   Box,
   CannotLink,
+  CellValue,
   Clustering,
   Decision,
   Edit,
@@ -115,6 +136,7 @@ export type {
   StoredFace,
   StoredPerson,
   StoredPhoto,
+  TableRows,
 } from "./library/store.ts";
 export { renderReport, type ReportData, type ReportFace } from "./report/report_html.ts";
 export { type ReportFiles, writeReport } from "./report/write_report.ts";

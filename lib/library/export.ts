@@ -299,7 +299,22 @@ async function placeFiles(ctx: Placing, wants: Map<string, Want>): Promise<void>
   const spare = spareFiles(ctx, wants);
   const made = new Set<string>();
   let done = 0;
-  for (const [path, want] of wants) {
+  // the chips of the next files to write are read ahead: a database store answers a few reads
+  // side by side, where one at a time costs a round trip each
+  const entries = [...wants];
+  const ahead = new Map<number, Promise<Uint8Array | null>>();
+  let next = 0;
+  const readAhead = (upTo: number) => {
+    for (; next < Math.min(upTo, entries.length); next++) {
+      const [p, w] = entries[next];
+      if (w.face === undefined || (ctx.owned.has(p) && lstat(`${out}/${p}`))) continue;
+      const chip = ctx.lib.store.chip(w.face);
+      chip.catch(() => {}); // awaited below
+      ahead.set(w.face, chip);
+    }
+  };
+  for (const [i, [path, want]] of entries.entries()) {
+    readAhead(i + 32);
     ctx.options.onProgress?.("files", done++, wants.size);
     const info = lstat(`${out}/${path}`);
     if (info && ctx.owned.has(path)) {
@@ -313,7 +328,10 @@ async function placeFiles(ctx: Placing, wants: Map<string, Want>): Promise<void>
       Deno.mkdirSync(dir, { recursive: true });
       made.add(dir);
     }
-    const stored = want.face !== undefined ? await ctx.lib.store.chip(want.face) : null;
+    const stored = want.face === undefined
+      ? null
+      : await (ahead.get(want.face) ?? ctx.lib.store.chip(want.face));
+    if (want.face !== undefined) ahead.delete(want.face);
     // a library made before chips were JPEG holds PNG ones: written as JPEG like the others
     const chip = stored && await chipAsJpeg(stored, `face ${want.face}`);
     if (info) {

@@ -147,6 +147,8 @@ export interface WorkerOptions extends Pick<PhotoQueueOptions, "superviseSeconds
   cluster?: boolean;
   /** The output folder the clustering writes (default: the library's, if it has one). */
   out?: string | null;
+  /** Batches claimed at a time. @default 16 */
+  claim?: number;
   /** How long (ms) to wait between looks at a queue whose last batches others hold. @default 1000 */
   poll?: number;
   /** How long (s) to keep trying a database that cannot be reached. @default 60 */
@@ -229,31 +231,35 @@ export async function runWorker(
   try {
     for (;;) {
       o.signal?.throwIfAborted();
-      const [batch] = await withDb(() => queue.claim(1));
-      if (!batch) {
+      // several batches at a time: the face models keep photos in flight and drain at the end
+      // of each call (lfw_min10, 4,324 photos, photo work alone: 55.0 s claiming 4 batches of 8
+      // a call, 45.4 s claiming 16; the SQLite main job's 47.5 s)
+      const batches = await withDb(() => queue.claim(o.claim ?? 16));
+      if (batches.length === 0) {
         if ((await withDb(() => queue.pending())) === 0) break;
         await new Promise((r) => setTimeout(r, o.poll ?? 1000)); // others hold the last ones
         continue;
       }
+      const ids = batches.map((b) => b.id), photos = batches.flatMap((b) => b.photos);
       let r: IngestSummary;
       try {
         r = await withDb(async () =>
-          await lib.addPhotos(o.root, batch.photos, async () => {
+          await lib.addPhotos(o.root, photos, async () => {
             engine ??= await lib.faceEngine({ ...o.engine });
             return engine;
           })
         );
       } catch (e) {
         if (e instanceof DatabaseGone) throw e;
-        notice(`batch ${batch.id}: ${(e as Error).message}; given back to be tried again`);
-        await withDb(() => queue.failed([batch.id], (e as Error).message));
+        notice(`batches ${ids.join(", ")}: ${(e as Error).message}; given back to be tried again`);
+        await withDb(() => queue.failed(ids, (e as Error).message));
         continue;
       }
-      await withDb(() => queue.done([batch.id]));
-      summary.batches++;
+      await withDb(() => queue.done(ids));
+      summary.batches += batches.length;
       summary.photos += r.added + r.failed.length;
       summary.failed.push(...r.failed);
-      o.onBatch?.(batch.photos.length, r.added);
+      o.onBatch?.(photos.length, r.added);
     }
     if ((await queue.failedForGood()) > 0) {
       notice(

@@ -173,7 +173,7 @@ Deno.test({
         console.log(
           `try ${t}: killed a worker after ${
             (at / 1000).toFixed(1)
-          } s; ${paths.length} photos once, ${want.length} people as in the single run`,
+          } s (${retried} batches taken again); ${paths.length} photos once, ${want.length} people as in the single run`,
         );
       }
     }),
