@@ -6,7 +6,7 @@
 
 import { copyLibrary } from "../lib/library/copy.ts";
 import { LIBRARY_FILE } from "../lib/library/open.ts";
-import { isPostgresUrl } from "../lib/library/postgres_store.ts";
+import { isPostgresUrl } from "../lib/library/pg_url.ts";
 import { fail } from "./common.ts";
 
 /** An output folder stands for its library file. */

@@ -12,7 +12,7 @@ import { chooseInferenceDevice, setInferenceThreads } from "../lib/embed/onnx_ru
 import { InputError } from "../lib/errors.ts";
 import { Library } from "../lib/library/library.ts";
 import { checkOutputFolder } from "../lib/library/open.ts";
-import { isPostgresUrl } from "../lib/library/postgres_store.ts";
+import { isPostgresUrl } from "../lib/library/pg_url.ts";
 import { registerPhotos, runWorker } from "../lib/library/workers.ts";
 import { Progress } from "../lib/progress/progress.ts";
 import { fail, intOption } from "./common.ts";

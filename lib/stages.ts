@@ -95,7 +95,8 @@ export {
   writeSettings,
 } from "./library/settings.ts";
 export { SCHEMA_VERSION, SqliteStore } from "./library/sqlite_store.ts";
-export { isPostgresUrl, PgStore } from "./library/postgres_store.ts";
+export { PgStore } from "./library/postgres_store.ts";
+export { isPostgresUrl, safeUrl, unreachable } from "./library/pg_url.ts";
 export { openStore } from "./library/open_store.ts";
 export { copyLibrary, type CopySummary } from "./library/copy.ts";
 export {

@@ -9,7 +9,7 @@
 
 import { InputError } from "../errors.ts";
 import { openStore } from "./open_store.ts";
-import { isPostgresUrl } from "./postgres_store.ts";
+import { isPostgresUrl } from "./pg_url.ts";
 import type { LibraryStore } from "./store.ts";
 
 /** What {@link copyLibrary} copied. */

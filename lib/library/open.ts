@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { cleanOutputs } from "./export.ts";
 import { Library } from "./library.ts";
-import { isPostgresUrl } from "./postgres_store.ts";
+import { isPostgresUrl } from "./pg_url.ts";
 
 /** The library's file in an output folder. */
 export const LIBRARY_FILE = "library.db";

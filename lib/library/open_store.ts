@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isPostgresUrl, PgStore } from "./postgres_store.ts";
+import { isPostgresUrl } from "./pg_url.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { LibraryStore } from "./store.ts";
 
@@ -27,5 +27,8 @@ import type { LibraryStore } from "./store.ts";
  * ```
  */
 export async function openStore(location: string): Promise<LibraryStore> {
-  return isPostgresUrl(location) ? await PgStore.open(location) : await SqliteStore.open(location);
+  if (!isPostgresUrl(location)) return await SqliteStore.open(location);
+  // the PostgreSQL client is loaded only for a library in PostgreSQL
+  const { PgStore } = await import("./postgres_store.ts");
+  return await PgStore.open(location);
 }

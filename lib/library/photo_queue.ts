@@ -7,9 +7,10 @@
  * @module
  */
 
-import { PgBoss } from "pg-boss";
+// deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
+import { PgBoss } from "npm:pg-boss@12.38.1";
 import { InputError } from "../errors.ts";
-import { safeUrl, unreachable } from "./postgres_store.ts";
+import { safeUrl, unreachable } from "./pg_url.ts";
 
 /** The queue's name. */
 export const PHOTO_QUEUE = "facecluster-photos";
@@ -86,7 +87,9 @@ export class PhotoQueue {
       max: 2,
       schedule: false,
       supervise: true,
+      // expired claims are found by the monitor pass, which runs no more often than this
       superviseIntervalSeconds: options.superviseSeconds ?? 5,
+      monitorIntervalSeconds: options.superviseSeconds ?? 5,
       application_name: `facecluster worker ${Deno.pid}`,
     });
     const errors: unknown[] = [];

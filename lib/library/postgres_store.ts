@@ -9,7 +9,9 @@
  * @module
  */
 
-import postgres from "postgres";
+// deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
+import postgres from "npm:postgres@3.4.9";
+import { safeUrl, unreachable } from "./pg_url.ts";
 import { InputError, LibraryBusyError } from "../errors.ts";
 import { SCHEMA_VERSION } from "./sqlite_store.ts";
 import type {
@@ -170,51 +172,7 @@ function ignoreClosedSocketWrites(): void {
 }
 let ignoring = false;
 
-/** A `postgres://` or `postgresql://` address. */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//.test(location);
-}
-
-/** The address without its password, for messages. */
-export function safeUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
-}
-
-/**
- * The error of a database that cannot be reached (refused, stopped, dropped), or null for
- * any other error.
- *
- * @param e The error.
- * @returns A one-line reason, or null.
- *
- * @example
- * ```ts
- * import { unreachable } from "./postgres_store.ts";
- * console.log(unreachable(new Error("x"))); // null
- * ```
- */
-export function unreachable(e: unknown): string | null {
-  const err = e as { code?: string; message?: string };
-  const codes = [
-    "ECONNREFUSED",
-    "ECONNRESET",
-    "CONNECTION_CLOSED",
-    "CONNECTION_ENDED",
-    "CONNECTION_DESTROYED",
-    "CONNECT_TIMEOUT",
-    "57P01", // admin_shutdown
-    "57P02", // crash_shutdown
-    "57P03", // cannot_connect_now
-    "08006",
-    "08001",
-    "08003",
-  ];
-  if (err?.code && codes.includes(err.code)) return `${err.code}: ${err.message}`;
-  if (/ECONNREFUSED|Connection refused|connection closed|EPIPE/i.test(err?.message ?? "")) {
-    return err.message!;
-  }
-  return null;
-}
+export { isPostgresUrl, safeUrl, unreachable } from "./pg_url.ts";
 
 /**
  * A {@link LibraryStore} in a PostgreSQL database.

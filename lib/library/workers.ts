@@ -14,7 +14,7 @@ import type { ExportSummary } from "./export.ts";
 import type { IngestSummary } from "./ingest.ts";
 import type { Library, RunSummary, UpdateOptions } from "./library.ts";
 import { PhotoQueue, type PhotoQueueOptions, type QueuedPhoto } from "./photo_queue.ts";
-import { isPostgresUrl, unreachable } from "./postgres_store.ts";
+import { isPostgresUrl, unreachable } from "./pg_url.ts";
 
 /** The setting holding a few registered photos a worker checks its root against. */
 const ROOT_PROBE = "worker_root_probe";

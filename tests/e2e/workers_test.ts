@@ -74,6 +74,16 @@ async function checkDatabase(url: string): Promise<string[]> {
   }
 }
 
+/** Photos stored so far (a connection of its own). */
+async function storedPhotos(url: string): Promise<number> {
+  const sql = postgres(url, { onnotice: () => {} });
+  try {
+    return (await sql`SELECT count(*)::int AS n FROM photos`)[0].n as number;
+  } finally {
+    await sql.end();
+  }
+}
+
 const worker = (url: string, root: string, cache: string, extra: string[] = []) =>
   new Deno.Command(Deno.execPath(), {
     args: [
@@ -117,7 +127,7 @@ Deno.test({
       assertEquals(single.code, 0, single.stderr);
       const want = await partition(`${root}/single`);
       const pg = await pgCluster();
-      let seed = 20261208;
+      let seed = 20261208, retriedInAll = 0;
       const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
       for (let t = 0; t < 5; t++) {
         const url = await pg.createDb();
@@ -130,7 +140,7 @@ Deno.test({
           "--out",
           out,
           "--batch",
-          "4",
+          "1",
           "--expire",
           "3",
           "--cache",
@@ -141,9 +151,14 @@ Deno.test({
         assertEquals(JSON.parse(scan.stdout).queued, files.length);
         const workers = [0, 1, 2].map(() => worker(url, `${root}/in`, cache));
         const victim = workers[Math.floor(rnd() * 3)];
-        // while they work (the three take about 4 s here, after 1 s to start)
-        const at = 800 + rnd() * 3000;
-        await new Promise((r) => setTimeout(r, at));
+        // while they work: once a random share (10–70%) of the photos is stored (each worker
+        // claims 16 batches of one photo at a time, so each holds a claim while it works)
+        const share = 0.1 + rnd() * 0.6;
+        const t0 = performance.now();
+        while ((await storedPhotos(url)) < share * files.length) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const at = performance.now() - t0;
         victim.kill("SIGKILL");
         const ends = await Promise.all(workers.map(async (w) => {
           const o = await w.output();
@@ -168,14 +183,16 @@ Deno.test({
         const [{ retried }] = await sql`SELECT count(*)::int AS retried FROM pgboss.job
           WHERE retry_count > 0`;
         await sql.end();
+        retriedInAll += retried;
         assertEquals(paths, [...files].sort(), `try ${t}: every photo once`);
         assertEquals(await partition(out), want, `try ${t}: the people of a single run`);
         console.log(
-          `try ${t}: killed a worker after ${
-            (at / 1000).toFixed(1)
-          } s (${retried} batches taken again); ${paths.length} photos once, ${want.length} people as in the single run`,
+          `try ${t}: killed a worker after ${(at / 1000).toFixed(1)} s, ${
+            Math.round(share * 100)
+          }% of the photos stored (${retried} batches taken again); ${paths.length} photos once, ${want.length} people as in the single run`,
         );
       }
+      assert(retriedInAll > 0, "a killed worker's claim was taken again by another");
     }),
 });
 
