@@ -3,6 +3,7 @@
 
 import { SCHEMA_VERSION } from "../../lib/library/sqlite_store.ts";
 import { openStore } from "../../lib/library/open_store.ts";
+import { copyLibrary } from "../../lib/library/copy.ts";
 import type { PgStore } from "../../lib/library/postgres_store.ts";
 import { pgCluster, postgresSkip } from "../postgres.ts";
 import postgres from "postgres";
@@ -549,3 +550,99 @@ storeTest(
     assertEquals([...stored.indices], [...want.indices]);
   },
 );
+
+Deno.test({
+  name:
+    "library copy: SQLite → PostgreSQL → SQLite keeps photos, faces, vectors, people, decisions and undo, ids included",
+  ignore: postgresSkip() !== null,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/library.db`;
+      const a = await openStore(file);
+      await a.setSetting("model_key", "m");
+      await a.putPhotos([
+        { photo: photo("a.jpg"), faces: [face([1, 0]), face([0, 1])] },
+        { photo: photo("b.jpg"), faces: [face([0.6, 0.8])] },
+      ]);
+      await a.putPhotos([{
+        photo: { ...photo("b copy.jpg"), sha256: "b.jpg", duplicateOf: 2 },
+        faces: [],
+      }]);
+      const [p] = await a.saveClustering({
+        assign: [1, 2, 3].map((faceId) => ({ faceId, personId: -1, similarity: 0.9 })),
+        pinnedSimilarity: [],
+        create: 1,
+        centroids: [{ personId: -1, centroid: Float32Array.from([0.6, 0.8]) }],
+      });
+      await a.putNeighbours([{
+        faceId: 1,
+        ids: Int32Array.from([1, 3]),
+        sims: Float32Array.from([1, 0.6]),
+      }], []);
+      await a.edit("name", "Alice", {
+        names: [{ personId: p, name: "Alice" }],
+        assign: [{ faceId: 1, personId: p, pinned: true }],
+      });
+      await a.edit("not_this_person", "face 2", {
+        assign: [{ faceId: 2, personId: null, pinned: false }],
+        addCannot: [{ faceId: 2, personId: p }],
+      });
+      await a.putOutputs("/out", [{ path: "Alice/a.jpg", size: 5, mtime: 7 }], []);
+      const state = async (s: LibraryStore) =>
+        JSON.stringify({
+          snap: await s.snapshot(),
+          vectors: [...await s.vectors([1, 2, 3], 2)],
+          chip: [...(await s.chip(3))!],
+          lists: (await s.neighbours()).map((l) => [l.faceId, [...l.ids], [...l.sims]]),
+          cannot: await s.cannotLinks(),
+          decisions: await s.decisions(),
+          outputs: await s.outputs("/out"),
+          model: await s.setting("model_key"),
+        }, (_k, v) => (v instanceof Float32Array ? [...v] : v));
+      const before = await state(a);
+      await a.close();
+      const url = await (await pgCluster()).createDb();
+      const r = await copyLibrary(file, url);
+      assertEquals(r, { photos: 3, faces: 3, persons: 1, decisions: 2 });
+      const back = `${dir}/back.db`;
+      const cli = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../../cli.ts", import.meta.url).pathname,
+          "library",
+          "copy",
+          url,
+          back,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(cli.code, 0, new TextDecoder().decode(cli.stderr));
+      for (const where of [url, back]) {
+        const s = await openStore(where);
+        try {
+          assertEquals(await state(s), before, where);
+          // the copy goes on: undo, and new ids after the copied ones
+          assertEquals((await s.undo())!.kind, "not_this_person");
+          assertEquals((await s.assignments()).find((x) => x.faceId === 2)!.personId, p);
+          await s.putPhotos([{ photo: photo("c.jpg"), faces: [face([1, 0])] }]);
+          assertEquals(Math.max(...(await s.faces()).map((f) => f.id)), 4);
+        } finally {
+          await s.close();
+        }
+      }
+      // into a library that has photos: refused, nothing written
+      let err = "";
+      try {
+        await copyLibrary(file, back);
+      } catch (e) {
+        err = (e as Error).message;
+      }
+      assert(err.includes("not empty"), err);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
