@@ -1,4 +1,4 @@
-// The review server for real: its security (loopback only, the token, Host and Origin, files
+// The review server for real (the page in Chromium on a library file and on PostgreSQL): its security (loopback only, the token, Host and Origin, files
 // by id only, bad requests answered with 4xx), two tabs deciding at once, and the page driven
 // in Debian's Chromium by playwright-core on a bbt_faceapi library: rename, merge, move,
 // reload, re-cluster; screenshots kept as test artefacts.
@@ -6,6 +6,7 @@
 import { chromium } from "playwright-core";
 import { Library } from "../../lib/library/library.ts";
 import { startReview } from "../../lib/review/server.ts";
+import { pgCluster, postgresSkip } from "../postgres.ts";
 import { chromiumPath } from "../chromium.ts";
 import {
   assert,
@@ -22,22 +23,30 @@ const ARTIFACTS = new URL("../../out/test-artifacts/", import.meta.url).pathname
 const HAVE = hasShared("faces/bbt_faceapi") && SHARED_MODELS;
 const BROWSER = chromiumPath();
 
-/** A library of bbt_faceapi (made by the CLI), opened here, and a server over it. */
+/**
+ * A library of bbt_faceapi (made by the CLI; in the output folder's file, or in a new
+ * PostgreSQL database), opened here, and a server over it.
+ */
 async function withReview(
   fn: (
     s: { url: string; port: number; token: string },
     lib: Library,
     root: string,
   ) => Promise<void>,
+  store: "sqlite" | "postgres" = "sqlite",
 ): Promise<void> {
   await withSharedModels(async (cache, root) => {
     await Deno.mkdir(`${root}/in`);
     for (const who of Deno.readDirSync(`${SHARED}faces/bbt_faceapi`)) {
       await Deno.symlink(`${SHARED}faces/bbt_faceapi/${who.name}`, `${root}/in/${who.name}`);
     }
-    const main = () => runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", cache]);
+    const where = store === "sqlite"
+      ? `${root}/out/library.db`
+      : await (await pgCluster()).createDb();
+    const main = () =>
+      runMain(`${root}/in`, `${root}/out`, ["--crops", "--cache", cache, "--library", where]);
     await main();
-    const lib = await Library.open(`${root}/out/library.db`);
+    const lib = await Library.open(where);
     const server = await startReview(lib, {
       input: `${root}/in`,
       recluster: async () => `re-clustered: ${(await main()).people} people`,
@@ -261,158 +270,167 @@ Deno.test({
     }),
 });
 
-Deno.test({
-  name: "review: the page in Chromium — rename, merge, move, reload, re-cluster; timings",
-  ignore: !HAVE || BROWSER === null,
-  fn: () =>
-    withReview(async (s, lib, root) => {
-      const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-      const ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: BROWSER!,
-        headless: true,
-        bypassCSP: true, // the page's CSP forbids eval, which waitForFunction's strings use
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
-      await Deno.mkdir(ARTIFACTS, { recursive: true });
-      try {
-        const page = await ctx.newPage();
-        /** Opens a view and waits until it is drawn. */
-        const open = async (hash: string) => {
-          await page.goto(`${s.url}#${hash}`);
-          await page.waitForSelector(`body[data-ready="${hash}"]`);
-        };
-        const errors: string[] = [];
-        page.on("pageerror", (e) => errors.push(e.message));
-        const t0 = performance.now();
-        await page.goto(s.url);
-        await page.waitForSelector(".card.person");
-        const peopleMs = performance.now() - t0;
-        assertEquals(await page.locator(".card.person").count(), 8);
-        await page.screenshot({ path: `${ARTIFACTS}review_people.png` });
-        const people = await lib.people();
-        const [a, b, c, d] = people;
-        // rename (keyboard: n, type, Enter)
-        const t1 = performance.now();
-        await page.click(`.card.person[data-person="${a.id}"]`);
-        await page.waitForSelector(".card.face");
-        const personMs = performance.now() - t1;
-        await page.keyboard.press("n");
-        await page.keyboard.type("Penny");
-        await page.keyboard.press("Enter");
-        await page.waitForFunction(
-          `document.querySelector("#title")?.textContent?.startsWith("Penny")`,
-        );
-        // split two faces off Penny, then accept the page's suggestion ("Penny?") for the new
-        // person: one click brings them back
-        await page.locator(".card.face").nth(0).click();
-        await page.locator(".card.face").nth(1).click();
-        await page.keyboard.press("s");
-        await page.waitForFunction(
-          `/a new person/.test(document.querySelector("#status")?.textContent ?? "")`,
-        );
-        const splitOff = (await lib.people()).find((p) => p.name === null && p.faces === 2)!;
-        await open(`person/${splitOff.id}`);
-        await page.click(".accept");
-        await page.waitForSelector(`body[data-ready="person/${a.id}"]`);
-        assertEquals((await lib.people()).find((p) => p.id === a.id)!.faces, a.faces);
-        // merge b into Penny
-        await open(`person/${b.id}`);
-        await page.fill("#target", "Penny");
-        await page.click("#do-merge");
-        await page.waitForFunction(`location.hash === "#people"`);
-        await page.waitForSelector(".card.person");
-        assertEquals(await page.locator(".card.person").count(), 7);
-        // move one face of c to d (select it, m, type d's id, Enter)
-        await open(`person/${c.id}`);
-        const moved = Number(await page.locator(".card.face").first().getAttribute("data-face"));
-        await page.locator(".card.face").first().click();
-        await page.keyboard.press("m");
-        await page.keyboard.type(String(d.id));
-        await page.keyboard.press("Enter");
-        await page.waitForFunction(
-          `/→ person/.test(document.querySelector("#status")?.textContent ?? "")`,
-        );
-        await page.screenshot({ path: `${ARTIFACTS}review_person.png` });
-        // reload: kept
-        await page.goto(`${s.url}#people`);
-        await page.reload();
-        await page.waitForSelector(".card.person");
-        assertEquals(await page.locator(".card.person").count(), 7);
-        assert((await page.textContent("#main"))!.includes("Penny"), "the name is kept");
-        // search by name
-        await page.fill("#search", "pen");
-        await page.press("#search", "Enter");
-        await page.waitForFunction(`document.querySelectorAll(".card.person").length === 1`);
-        // re-cluster from the page: the decisions hold
-        await page.click("#recluster");
-        await page.waitForFunction(
-          `/re-clustered/.test(document.querySelector("#status")?.textContent ?? "")`,
-          null,
-          { timeout: 60000 },
-        );
-        const after = await lib.faces();
-        const penny = (await lib.people()).find((p) => p.name === "Penny")!;
-        assertEquals(penny.id, a.id);
-        assertEquals(penny.faces, a.faces + b.faces);
-        assertEquals(after.find((f) => f.id === moved)!.personId, d.id);
-        await page.screenshot({ path: `${ARTIFACTS}review_after_recluster.png` });
-        // split (click, shift-click, s), not this person (x), not a face (f), undo (u)
-        const e = people[4];
-        await open(`person/${e.id}`);
-        const cards = page.locator(".card.face");
-        const ids = await Promise.all(
-          [0, 1, 2].map(async (i) => Number(await cards.nth(i).getAttribute("data-face"))),
-        );
-        await cards.nth(0).click();
-        await cards.nth(1).click({ modifiers: ["Shift"] });
-        await page.keyboard.press("s");
-        await page.waitForFunction(
-          `/a new person/.test(document.querySelector("#status")?.textContent ?? "")`,
-        );
-        await page.waitForSelector(".card.face");
-        await page.locator(`.card.face[data-face="${ids[2]}"]`).click();
-        await page.keyboard.press("x");
-        await page.waitForFunction(
-          `/is not person/.test(document.querySelector("#status")?.textContent ?? "")`,
-        );
-        await open("alone");
-        await page.locator(`.card.face[data-face="${ids[2]}"]`).click();
-        await page.keyboard.press("f");
-        await page.waitForFunction(
-          `/not faces/.test(document.querySelector("#status")?.textContent ?? "")`,
-        );
-        await open("notfaces");
-        await page.waitForSelector(`.card.face[data-face="${ids[2]}"]`);
-        const byId = new Map((await lib.faces()).map((f) => [f.id, f]));
-        assert(byId.get(ids[0])!.personId === byId.get(ids[1])!.personId, "split together");
-        assert(byId.get(ids[0])!.personId !== e.id, "split off");
-        assert(byId.get(ids[2])!.notFace, "marked not a face");
-        await page.keyboard.press("u");
-        await page.waitForFunction(
-          `/undone/.test(document.querySelector("#status")?.textContent ?? "")`,
-        );
-        assert(!(await lib.faces()).find((f) => f.id === ids[2])!.notFace, "undone");
-        // a server restart: a new token (the old one refused), every decision still there
-        const again = await startReview(lib, { input: `${root}/in` });
+for (const store of ["sqlite", "postgres"] as const) {
+  Deno.test({
+    name:
+      `review: the page in Chromium — rename, merge, move, reload, re-cluster; timings [${store}]`,
+    ignore: !HAVE || BROWSER === null || (store === "postgres" && postgresSkip() !== null),
+    fn: () =>
+      withReview(async (s, lib, root) => {
+        const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
+        const ctx = await chromium.launchPersistentContext(profile, {
+          executablePath: BROWSER!,
+          headless: true,
+          bypassCSP: true, // the page's CSP forbids eval, which waitForFunction's strings use
+          args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        });
+        await Deno.mkdir(ARTIFACTS, { recursive: true });
         try {
-          const old = await fetch(`http://127.0.0.1:${again.port}/api/people?t=${s.token}`);
-          assertEquals(old.status, 401);
-          await old.body?.cancel();
-          await page.goto(again.url);
+          const page = await ctx.newPage();
+          /** Opens a view and waits until it is drawn. */
+          const open = async (hash: string) => {
+            await page.goto(`${s.url}#${hash}`);
+            await page.waitForSelector(`body[data-ready="${hash}"]`);
+          };
+          const errors: string[] = [];
+          page.on("pageerror", (e) => errors.push(e.message));
+          const t0 = performance.now();
+          await page.goto(s.url);
           await page.waitForSelector(".card.person");
-          assert((await page.textContent("#main"))!.includes("Penny"), "kept over a restart");
+          const peopleMs = performance.now() - t0;
+          assertEquals(await page.locator(".card.person").count(), 8);
+          await page.screenshot({
+            path: `${ARTIFACTS}review_people${store === "sqlite" ? "" : "_pg"}.png`,
+          });
+          const people = await lib.people();
+          const [a, b, c, d] = people;
+          // rename (keyboard: n, type, Enter)
+          const t1 = performance.now();
+          await page.click(`.card.person[data-person="${a.id}"]`);
+          await page.waitForSelector(".card.face");
+          const personMs = performance.now() - t1;
+          await page.keyboard.press("n");
+          await page.keyboard.type("Penny");
+          await page.keyboard.press("Enter");
+          await page.waitForFunction(
+            `document.querySelector("#title")?.textContent?.startsWith("Penny")`,
+          );
+          // split two faces off Penny, then accept the page's suggestion ("Penny?") for the new
+          // person: one click brings them back
+          await page.locator(".card.face").nth(0).click();
+          await page.locator(".card.face").nth(1).click();
+          await page.keyboard.press("s");
+          await page.waitForFunction(
+            `/a new person/.test(document.querySelector("#status")?.textContent ?? "")`,
+          );
+          const splitOff = (await lib.people()).find((p) => p.name === null && p.faces === 2)!;
+          await open(`person/${splitOff.id}`);
+          await page.click(".accept");
+          await page.waitForSelector(`body[data-ready="person/${a.id}"]`);
+          assertEquals((await lib.people()).find((p) => p.id === a.id)!.faces, a.faces);
+          // merge b into Penny
+          await open(`person/${b.id}`);
+          await page.fill("#target", "Penny");
+          await page.click("#do-merge");
+          await page.waitForFunction(`location.hash === "#people"`);
+          await page.waitForSelector(".card.person");
+          assertEquals(await page.locator(".card.person").count(), 7);
+          // move one face of c to d (select it, m, type d's id, Enter)
+          await open(`person/${c.id}`);
+          const moved = Number(await page.locator(".card.face").first().getAttribute("data-face"));
+          await page.locator(".card.face").first().click();
+          await page.keyboard.press("m");
+          await page.keyboard.type(String(d.id));
+          await page.keyboard.press("Enter");
+          await page.waitForFunction(
+            `/→ person/.test(document.querySelector("#status")?.textContent ?? "")`,
+          );
+          await page.screenshot({
+            path: `${ARTIFACTS}review_person${store === "sqlite" ? "" : "_pg"}.png`,
+          });
+          // reload: kept
+          await page.goto(`${s.url}#people`);
+          await page.reload();
+          await page.waitForSelector(".card.person");
+          assertEquals(await page.locator(".card.person").count(), 7);
+          assert((await page.textContent("#main"))!.includes("Penny"), "the name is kept");
+          // search by name
+          await page.fill("#search", "pen");
+          await page.press("#search", "Enter");
+          await page.waitForFunction(`document.querySelectorAll(".card.person").length === 1`);
+          // re-cluster from the page: the decisions hold
+          await page.click("#recluster");
+          await page.waitForFunction(
+            `/re-clustered/.test(document.querySelector("#status")?.textContent ?? "")`,
+            null,
+            { timeout: 60000 },
+          );
+          const after = await lib.faces();
+          const penny = (await lib.people()).find((p) => p.name === "Penny")!;
+          assertEquals(penny.id, a.id);
+          assertEquals(penny.faces, a.faces + b.faces);
+          assertEquals(after.find((f) => f.id === moved)!.personId, d.id);
+          await page.screenshot({
+            path: `${ARTIFACTS}review_after_recluster${store === "sqlite" ? "" : "_pg"}.png`,
+          });
+          // split (click, shift-click, s), not this person (x), not a face (f), undo (u)
+          const e = people[4];
+          await open(`person/${e.id}`);
+          const cards = page.locator(".card.face");
+          const ids = await Promise.all(
+            [0, 1, 2].map(async (i) => Number(await cards.nth(i).getAttribute("data-face"))),
+          );
+          await cards.nth(0).click();
+          await cards.nth(1).click({ modifiers: ["Shift"] });
+          await page.keyboard.press("s");
+          await page.waitForFunction(
+            `/a new person/.test(document.querySelector("#status")?.textContent ?? "")`,
+          );
+          await page.waitForSelector(".card.face");
+          await page.locator(`.card.face[data-face="${ids[2]}"]`).click();
+          await page.keyboard.press("x");
+          await page.waitForFunction(
+            `/is not person/.test(document.querySelector("#status")?.textContent ?? "")`,
+          );
+          await open("alone");
+          await page.locator(`.card.face[data-face="${ids[2]}"]`).click();
+          await page.keyboard.press("f");
+          await page.waitForFunction(
+            `/not faces/.test(document.querySelector("#status")?.textContent ?? "")`,
+          );
+          await open("notfaces");
+          await page.waitForSelector(`.card.face[data-face="${ids[2]}"]`);
+          const byId = new Map((await lib.faces()).map((f) => [f.id, f]));
+          assert(byId.get(ids[0])!.personId === byId.get(ids[1])!.personId, "split together");
+          assert(byId.get(ids[0])!.personId !== e.id, "split off");
+          assert(byId.get(ids[2])!.notFace, "marked not a face");
+          await page.keyboard.press("u");
+          await page.waitForFunction(
+            `/undone/.test(document.querySelector("#status")?.textContent ?? "")`,
+          );
+          assert(!(await lib.faces()).find((f) => f.id === ids[2])!.notFace, "undone");
+          // a server restart: a new token (the old one refused), every decision still there
+          const again = await startReview(lib, { input: `${root}/in` });
+          try {
+            const old = await fetch(`http://127.0.0.1:${again.port}/api/people?t=${s.token}`);
+            assertEquals(old.status, 401);
+            await old.body?.cancel();
+            await page.goto(again.url);
+            await page.waitForSelector(".card.person");
+            assert((await page.textContent("#main"))!.includes("Penny"), "kept over a restart");
+          } finally {
+            await again.close();
+          }
+          assertEquals(errors, []);
+          console.log(
+            `review page (bbt_faceapi, 40 faces, ${store}): people page ${
+              peopleMs.toFixed(0)
+            } ms, a person ${personMs.toFixed(0)} ms; screenshots in ${ARTIFACTS}`,
+          );
         } finally {
-          await again.close();
+          await ctx.close();
+          await Deno.remove(profile, { recursive: true });
         }
-        assertEquals(errors, []);
-        console.log(
-          `review page (bbt_faceapi, 40 faces): people page ${peopleMs.toFixed(0)} ms, a person ${
-            personMs.toFixed(0)
-          } ms; screenshots in ${ARTIFACTS}`,
-        );
-      } finally {
-        await ctx.close();
-        await Deno.remove(profile, { recursive: true });
-      }
-    }),
-});
+      }, store),
+  });
+}
