@@ -57,6 +57,12 @@ export interface EmbeddingModel {
    * threshold is the model's own: measured for MobileFaceNet only).
    */
   unrecognisable?: number;
+  /**
+   * A face whose own direction has at least this cosine to that centre joins nobody (its
+   * links are dropped before Infomap; it is listed as hard to recognise); absent: no such
+   * gate.
+   */
+  unrecognisableFace?: number;
 }
 
 /**
@@ -98,6 +104,7 @@ export const MOBILEFACENET: EmbeddingModel = {
   minSim: 0.45,
   normRange: [10, 13],
   unrecognisable: 0.4,
+  unrecognisableFace: 0.35,
   sha256: "b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
   about: "MobileFaceNet (ArcFace loss) by foamliu/MobileFaceNet, Apache-2.0, downloaded",
   normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },

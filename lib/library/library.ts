@@ -355,7 +355,11 @@ export class Library implements LibraryReader {
     // the faces are read once, for the centre's sample and the clustering
     const stored = await store.faces();
     const centre = await this.#centre(model, s, options, stored);
-    const unrecognisable = centre && { centre, threshold: model.unrecognisable! };
+    const unrecognisable = centre && {
+      centre,
+      threshold: model.unrecognisable!,
+      faceThreshold: model.unrecognisableFace,
+    };
     const people = await recluster(store, {
       faces: stored,
       dims: model.dims,

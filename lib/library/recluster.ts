@@ -55,6 +55,7 @@ function fingerprintOf(
   real(o.minQuality);
   if (o.unrecognisable) {
     real(o.unrecognisable.threshold);
+    real(o.unrecognisable.faceThreshold ?? 2);
     for (const x of o.unrecognisable.centre) real(x);
   } else mix(-7);
   return `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}`;
@@ -81,7 +82,7 @@ export interface ReclusterOptions {
    * a person whose mean has at least that cosine to it is dissolved, its faces kept apart as
    * hard to recognise. null: no check.
    */
-  unrecognisable?: { centre: Float32Array; threshold: number } | null;
+  unrecognisable?: { centre: Float32Array; threshold: number; faceThreshold?: number } | null;
 }
 
 /** What {@link recluster} changed. */
@@ -184,6 +185,11 @@ export async function recluster(
   }, o.seed ?? 123);
   // junk modules are dissolved before persons are matched, so they take no id
   const hard = dissolveUnrecognisable(res.module, chosen, pinnedTo, vectors, o);
+  // then faces nobody can recognise, one by one, join nobody (never a face the user put
+  // somewhere). They are taken out after Infomap, not before: with their links dropped first
+  // (measured on lfw_min10), the rest of a junk module no longer sits near the centre as a
+  // whole, and survives the check above as a smaller junk person
+  const gated = gateUnrecognisable(vectors, chosen, pinnedTo, o);
   const personOf = matchModules(res.module, res.count, chosen, pinnedTo, prev, vectors, o, [
     ...(await store.persons()),
   ]);
@@ -191,6 +197,10 @@ export async function recluster(
   chosen.forEach((f, r) => {
     if (!pinnedTo.has(f.id) && cannotOf.get(r)?.has(personOf[r])) personOf[r] = 0;
   });
+  for (const r of gated) {
+    personOf[r] = 0;
+    hard.rows.add(r);
+  }
   const t2 = performance.now();
   const clustering = centroidsAndSimilarities(personOf, chosen, pinnedTo, vectors, o.dims, hard);
   const created = await store.saveClustering(clustering);
@@ -334,6 +344,29 @@ function meanOf(rows: number[], vectors: Float32Array, d: number): Float64Array 
   const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
   for (let j = 0; j < d; j++) mean[j] *= inv;
   return mean;
+}
+
+/**
+ * The faces (rows) whose own direction lies near the unrecognisable-identity centre (cosine at
+ * least the model's per-face threshold), but for faces the user put in a person.
+ */
+function gateUnrecognisable(
+  vectors: Float32Array,
+  faces: StoredFace[],
+  pinnedTo: Map<number, number>,
+  o: ReclusterOptions,
+): Set<number> {
+  const gated = new Set<number>();
+  const ui = o.unrecognisable;
+  if (!ui || ui.faceThreshold === undefined) return gated;
+  const d = o.dims;
+  faces.forEach((f, r) => {
+    if (pinnedTo.has(f.id)) return;
+    let cos = 0;
+    for (let j = 0; j < d; j++) cos += vectors[r * d + j] * ui.centre[j];
+    if (cos >= ui.faceThreshold!) gated.add(r);
+  });
+  return gated;
 }
 
 /**

@@ -425,6 +425,51 @@ storeTest(
 );
 
 storeTest(
+  "recluster: a face near the unrecognisable centre joins nobody, unless the user put it there",
+  async (store) => {
+    // one tight group of six faces in 8-d; two of them lean towards the centre's axis, enough
+    // for the per-face gate (cosine ≥ 0.35), not for the person check (the mean stays far)
+    const d = 8;
+    const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
+    const vecs = [0, 1, 2, 3].map((k) => unit([1, 0.02 * k, 0, 0, 0, 0, 0, 0]))
+      .concat([unit([1, 0, 0, 0, 0, 0.55, 0, 0]), unit([1, 0.01, 0, 0, 0, 0.6, 0, 0])]);
+    await store.setSetting("model_key", "test");
+    await store.putPhotos(vecs.map((v, k) => ({ photo: photo(`g${k}.jpg`), faces: [face(v)] })));
+    const centre = Float32Array.from(unit([0, 0, 0, 0, 0, 1, 0, 0]));
+    const o = {
+      dims: d,
+      k: 6,
+      minSim: 0.5,
+      minQuality: 0.5,
+      unrecognisable: { centre, threshold: 0.4, faceThreshold: 0.35 },
+    };
+    const first = await recluster(store, o);
+    assertEquals([first.people, first.unrecognisable], [1, { persons: 0, faces: 2 }]);
+    let by = new Map((await store.assignments()).map((a) => [a.faceId, a]));
+    assertEquals([5, 6].map((id) => [by.get(id)!.personId, by.get(id)!.hard]), [
+      [null, true],
+      [null, true],
+    ]);
+    const person = by.get(1)!.personId!;
+    assert([2, 3, 4].every((id) => by.get(id)!.personId === person));
+    // without the gate they join the group
+    const open = await recluster(store, { ...o, unrecognisable: { centre, threshold: 0.4 } });
+    assertEquals(open.unrecognisable.faces, 0);
+    by = new Map((await store.assignments()).map((a) => [a.faceId, a]));
+    assert([5, 6].every((id) => by.get(id)!.personId === person), "ungated, they join");
+    // the user puts one in the person: it stays, the gate notwithstanding
+    await store.edit("move", "face 5 is this person", {
+      assign: [{ faceId: 5, personId: person, pinned: true }],
+    });
+    const third = await recluster(store, o);
+    assertEquals(third.unrecognisable.faces, 1);
+    by = new Map((await store.assignments()).map((a) => [a.faceId, a]));
+    assertEquals([by.get(5)!.personId, by.get(5)!.hard], [person, false]);
+    assertEquals([by.get(6)!.personId, by.get(6)!.hard], [null, true]);
+  },
+);
+
+storeTest(
   "recluster: an unchanged library keeps its clustering without kNN or Infomap; a decision, a new face or a setting clusters again",
   async (store) => {
     const d = 4,
