@@ -5,9 +5,10 @@
  * the library's own faces with no per-dataset tuning: a sample of their aligned chips, each
  * blurred until no identity is left, embedded by the library's model, averaged. A person
  * whose mean direction lies near it is dissolved after clustering (its faces are kept apart
- * as hard to recognise); a person with faces the user put there never is. The threshold is
- * the model's own (`EmbeddingModel.unrecognisable`): 0.4 for MobileFaceNet; a model without
- * one (dlib, whose embeddings all lie within a narrow cone) has no such check.
+ * as hard to recognise); a person with faces the user put there never is. Then a face whose own
+ * direction lies near it joins nobody either. The thresholds are the model's own
+ * (`EmbeddingModel.unrecognisable`, `unrecognisableFace`): 0.4 and 0.35 for MobileFaceNet; a
+ * model without them (dlib, whose embeddings all lie within a narrow cone) has no such check.
  *
  * Measured (BENCHMARKS.md, `bench/degraded.ts`): the cosine of a person's mean to this centre
  * is 0.51–0.60 for the junk people of degraded lfw photos and at most 0.23 for every real
