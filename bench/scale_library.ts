@@ -8,7 +8,7 @@
  * (stored the same way, then the main job), an unchanged re-run, the review page in Chromium
  * (people page; the largest person) and the library's size on disk.
  *
- *     FACECLUSTER_CACHE=<models> deno run -A bench/scale_library.ts [--faces 100000] [--keep DIR]
+ *     FACECLUSTER_CACHE=<models> deno run -A bench/scale_library.ts [--faces 100000] [--keep DIR [--resume]]
  *
  * @module
  */
@@ -200,7 +200,7 @@ function du(path: string): number {
   return total;
 }
 
-async function driver(n: number, keep?: string): Promise<void> {
+async function driver(n: number, keep?: string, resume = false): Promise<void> {
   const dir = keep ?? await Deno.makeTempDir({ prefix: "fc_scale_lib_" });
   const f = (x: unknown, p = 1) => (typeof x === "number" ? x.toFixed(p) : String(x ?? "–"));
   const rows: string[] = [];
@@ -208,9 +208,12 @@ async function driver(n: number, keep?: string): Promise<void> {
     rows.push(`| ${what} | ${f(r.seconds)} | ${f(r.peakMiB, 0)} | ${note} |`);
   };
   try {
-    await child("init", dir, n);
-    const b = await child(`store:0-${n}`, dir, n);
-    row(`store ${n} faces (photos written, faces put in batches of 1000)`, b);
+    if (resume) rows.push(`| store ${n} faces | (stored by an earlier run, kept in ${dir}) | | |`);
+    else {
+      await child("init", dir, n);
+      const b = await child(`store:0-${n}`, dir, n);
+      row(`store ${n} faces (photos written, faces put in batches of 1000)`, b);
+    }
     const sizeOf = () => {
       let s = 0;
       for (const e of Deno.readDirSync(`${dir}/out`)) {
@@ -269,6 +272,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       faces: { type: "string", default: "100000" },
+      resume: { type: "boolean", default: false },
       stage: { type: "string" },
       dir: { type: "string" },
       keep: { type: "string" },
@@ -283,6 +287,6 @@ if (import.meta.main) {
       console.log(`SKIP library scale bench: ${LFW} is absent`);
       Deno.exit(0);
     }
-    await driver(n, values.keep);
+    await driver(n, values.keep, values.resume);
   }
 }

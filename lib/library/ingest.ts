@@ -262,7 +262,7 @@ async function storeUnreadable(
     },
     faces: [],
   })));
-  summary.failed.push(...unreadable.map(({ image, error }) => ({ file: image.relative, error })));
+  for (const { image, error } of unreadable) summary.failed.push({ file: image.relative, error });
 }
 
 /** Copies stored as duplicates of the photo with their bytes (found now or before). */

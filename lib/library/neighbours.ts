@@ -157,10 +157,10 @@ export async function updateNeighbours(
     kept[r] = 1;
     keptCount++;
   }
-  if (storedK !== k) remove.push(...stored.map((l) => l.faceId));
+  if (storedK !== k) { for (const l of stored) remove.push(l.faceId); }
   const fresh: number[] = [], queries: number[] = [];
   for (let r = 0; r < n; r++) if (!kept[r] && !stale[r]) fresh.push(r);
-  queries.push(...fresh);
+  for (const q of fresh) queries.push(q); // a spread of 1M arguments overflows the stack
   for (let r = 0; r < n; r++) if (stale[r]) queries.push(r);
   const incrementalBest = n <= EXACT_UP_TO ? true : queries.length < 12 * Math.sqrt(n);
   if (keptCount < n / 2 || !incrementalBest) {

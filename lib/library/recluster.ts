@@ -386,7 +386,12 @@ function dissolveUnrecognisable(
   const ui = o.unrecognisable;
   if (!ui) return { persons: 0, rows };
   const rowsOf = new Map<number, number[]>();
-  module.forEach((m, r) => m >= 0 && rowsOf.set(m, [...(rowsOf.get(m) ?? []), r]));
+  module.forEach((m, r) => {
+    if (m < 0) return;
+    const list = rowsOf.get(m);
+    if (list) list.push(r);
+    else rowsOf.set(m, [r]);
+  });
   let persons = 0;
   for (const [, list] of rowsOf) {
     if (list.length < 2 || list.some((r) => pinnedTo.has(faces[r].id))) continue;
@@ -432,7 +437,7 @@ function centroidsAndSimilarities(
   const c: Clustering = {
     assign: [],
     pinnedSimilarity: [],
-    create: Math.max(0, ...[...rowsOf.keys()].map((p) => -p)),
+    create: [...rowsOf.keys()].reduce((m, p) => Math.max(m, -p), 0),
     centroids,
   };
   faces.forEach((f, r) => {

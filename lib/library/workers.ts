@@ -258,7 +258,7 @@ export async function runWorker(
       await withDb(() => queue.done(ids));
       summary.batches += batches.length;
       summary.photos += r.added + r.failed.length;
-      summary.failed.push(...r.failed);
+      for (const f of r.failed) summary.failed.push(f);
       o.onBatch?.(photos.length, r.added);
     }
     if ((await queue.failedForGood()) > 0) {

@@ -432,9 +432,10 @@ export function renderReport(data: ReportData): string {
     }</div></header>`,
   );
   // the people first: the first screen shows faces
-  out.push(...peopleGrid(data, people, mixOf));
-  out.push(...librarySections(data));
-  if (data.metrics && errors) out.push(...evaluationSection(data, errors));
+  // appended one by one: a spread of a large library's lines would overflow the stack
+  for (const l of peopleGrid(data, people, mixOf)) out.push(l);
+  for (const l of librarySections(data)) out.push(l);
+  if (data.metrics && errors) { for (const l of evaluationSection(data, errors)) out.push(l); }
 
   for (const c of people) {
     const list = c.faces;
