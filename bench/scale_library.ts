@@ -173,6 +173,9 @@ async function child(name: string, dir: string, n: number): Promise<Record<strin
       Deno.execPath(),
       "run",
       "-A",
+      // V8's default heap (about 4 GiB) is too small for the main job at a million faces
+      // (measured: it ran out after 357 s); users pass the same flag (README)
+      "--v8-flags=--max-old-space-size=16384",
       SELF,
       "--stage",
       name,
