@@ -10,8 +10,8 @@
 
 import { encodeNpy } from "../io/npy.ts";
 import { chipAsJpeg } from "../image/encode_chip.ts";
-import { sha256Hex } from "../io/hash.ts";
 import { temporaryPath, writeFileAtomic } from "../io/atomic.ts";
+import { jsonDigest, writeJsonAtomic } from "../io/json_stream.ts";
 import { InputError } from "../errors.ts";
 import {
   HARD_TO_RECOGNISE,
@@ -567,8 +567,9 @@ async function writeManifestAndReport(
     ...manifest,
     ...Object.fromEntries(Object.keys(options.extra ?? {}).map((k) => [k, null])),
   };
-  const digest = await sha256Hex(new TextEncoder().encode(JSON.stringify(volatile)));
-  await writeFileAtomic(`${out}/clusters.json`, JSON.stringify(manifest, null, 1) + "\n");
+  // a piece at a time: at a million faces the manifest is longer than a string may be
+  const digest = jsonDigest(volatile);
+  await writeJsonAtomic(`${out}/clusters.json`, manifest, 1);
   const key = `report_digest:${out}`;
   const previous = JSON.parse(await store.setting(key) ?? "null") as
     | { digest: string; sheets?: Record<string, string> }
