@@ -37,6 +37,9 @@ const SHEETS_AT_ONCE = 4;
 /** Faces on one contact sheet at most. */
 export const SHEET_FACES = 100;
 
+/** People shown in `overview.png` (the largest; 50 rows of 12). */
+export const OVERVIEW_PEOPLE = 600;
+
 /**
  * Writes the report, contact sheets and overview for a manifest whose crops are in place.
  *
@@ -104,6 +107,10 @@ export async function writeReport(
     repIds.push(m.id);
   }
   let overview: string | null = null;
+  // the largest people only: at a million faces (39k people) one tile each made a picture
+  // larger than the PNG encoder takes
+  representatives.splice(OVERVIEW_PEOPLE);
+  repIds.splice(OVERVIEW_PEOPLE);
   sheetDigests["overview.png"] = repIds.join(",");
   if (representatives.length) {
     overview = "overview.png";
