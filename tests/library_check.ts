@@ -62,3 +62,18 @@ export function temporaryFiles(dir: string): string[] {
   walk(dir, "");
   return found.sort();
 }
+
+/**
+ * The people of an output folder as sets of faces named by photo and box (ids may differ
+ * between libraries), from its `clusters.json`.
+ */
+export async function partitionOf(out: string): Promise<string[]> {
+  const m = JSON.parse(await Deno.readTextFile(`${out}/clusters.json`));
+  const groups = new Map<number, string[]>();
+  for (const f of m.faces) {
+    if (f.person === null) continue;
+    const key = `${f.file}@${Math.round(f.box.x)},${Math.round(f.box.y)}`;
+    groups.set(f.person, [...(groups.get(f.person) ?? []), key]);
+  }
+  return [...groups.values()].map((g) => g.sort().join(" ")).sort();
+}

@@ -12,6 +12,7 @@
 // deno-lint-ignore no-import-prefix -- a full specifier, so that mod.ts works imported by URL
 import postgres from "npm:postgres@3.4.9";
 import { safeUrl, unreachable } from "./pg_url.ts";
+import { bytes, f32, i32, now } from "./cells.ts";
 import { InputError, LibraryBusyError } from "../errors.ts";
 import { SCHEMA_VERSION } from "./sqlite_store.ts";
 import type {
@@ -131,14 +132,6 @@ function photoOf(r: Row): StoredPhoto {
     duplicateOf: r.duplicate_of,
   };
 }
-
-const f32 = (b: Uint8Array): Float32Array =>
-  new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-const i32 = (b: Uint8Array): Int32Array =>
-  new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-const bytes = (a: Float32Array | Int32Array): Uint8Array =>
-  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const now = (): string => new Date().toISOString();
 
 function decisionOf(r: Row): Decision {
   return { id: r.id, at: r.at, kind: r.kind, summary: r.summary, undone: r.undone };

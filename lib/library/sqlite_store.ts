@@ -7,6 +7,7 @@
  */
 
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { bytes, f32, i32, now } from "./cells.ts";
 import { InputError, LibraryBusyError } from "../errors.ts";
 import type {
   Assignment,
@@ -107,14 +108,6 @@ function faceRow(r: Row): FaceRow {
     },
   };
 }
-
-const f32 = (b: Uint8Array): Float32Array =>
-  new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-const i32 = (b: Uint8Array): Int32Array =>
-  new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-const bytes = (a: Float32Array | Int32Array): Uint8Array =>
-  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const now = (): string => new Date().toISOString();
 
 /** A decision row as the interface gives it. */
 function decisionOf(r: Row): Decision {

@@ -2,7 +2,7 @@
 // never leaves the library inconsistent, and the run after them ends with the same people
 // as a run that was never interrupted.
 
-import { checkLibrary, temporaryFiles } from "../library_check.ts";
+import { checkLibrary, partitionOf, temporaryFiles } from "../library_check.ts";
 import {
   assert,
   assertEquals,
@@ -15,18 +15,6 @@ import {
 } from "../shared.ts";
 
 const HAVE = hasShared("faces/lfw_min10") && SHARED_MODELS;
-
-/** The people as sets of faces named by photo and box (ids may differ between libraries). */
-async function partition(out: string): Promise<string[]> {
-  const m = JSON.parse(await Deno.readTextFile(`${out}/clusters.json`));
-  const groups = new Map<number, string[]>();
-  for (const f of m.faces) {
-    if (f.person === null) continue;
-    const key = `${f.file}@${Math.round(f.box.x)},${Math.round(f.box.y)}`;
-    groups.set(f.person, [...(groups.get(f.person) ?? []), key]);
-  }
-  return [...groups.values()].map((g) => g.sort().join(" ")).sort();
-}
 
 Deno.test({
   name: "library: kill -9 at ten random moments never corrupts it; then the same people",
@@ -92,7 +80,7 @@ Deno.test({
       assertEquals(JSON.parse(last.stdout).photos, files.length);
       const ref = await runCli(args(`${root}/ref`));
       assertEquals(ref.code, 0, ref.stderr);
-      assertEquals(await partition(`${root}/crash`), await partition(`${root}/ref`));
+      assertEquals(await partitionOf(`${root}/crash`), await partitionOf(`${root}/ref`));
       // every file the folders should hold is there, and no temporary file is left over
       const ref2 = [...Deno.readDirSync(`${root}/ref`)].map((e) => e.name).sort();
       const crash2 = [...Deno.readDirSync(`${root}/crash`)].map((e) => e.name).sort();

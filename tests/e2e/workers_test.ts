@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { PgStore } from "../../lib/library/postgres_store.ts";
 import { PhotoQueue } from "../../lib/library/photo_queue.ts";
 import { pgCluster, postgresSkip } from "../postgres.ts";
+import { partitionOf } from "../library_check.ts";
 import {
   assert,
   assertEquals,
@@ -23,18 +24,6 @@ const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 /** An lfw_min10 subset across its people: every 20th photo. */
 const subset = (): string[] => sharedPhotos("lfw_min10").filter((_, i) => i % 20 === 0);
-
-/** The people as sets of faces named by photo and box (ids differ between libraries). */
-async function partition(out: string): Promise<string[]> {
-  const m = JSON.parse(await Deno.readTextFile(`${out}/clusters.json`));
-  const groups = new Map<number, string[]>();
-  for (const f of m.faces) {
-    if (f.person === null) continue;
-    const key = `${f.file}@${Math.round(f.box.x)},${Math.round(f.box.y)}`;
-    groups.set(f.person, [...(groups.get(f.person) ?? []), key]);
-  }
-  return [...groups.values()].map((g) => g.sort().join(" ")).sort();
-}
 
 /** The database's invariants, read with a connection of its own; returns the photo paths. */
 async function checkDatabase(url: string): Promise<string[]> {
@@ -125,7 +114,7 @@ Deno.test({
         cache,
       ]);
       assertEquals(single.code, 0, single.stderr);
-      const want = await partition(`${root}/single`);
+      const want = await partitionOf(`${root}/single`);
       const pg = await pgCluster();
       let seed = 20261208, retriedInAll = 0;
       const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
@@ -185,7 +174,7 @@ Deno.test({
         await sql.end();
         retriedInAll += retried;
         assertEquals(paths, [...files].sort(), `try ${t}: every photo once`);
-        assertEquals(await partition(out), want, `try ${t}: the people of a single run`);
+        assertEquals(await partitionOf(out), want, `try ${t}: the people of a single run`);
         console.log(
           `try ${t}: killed a worker after ${(at / 1000).toFixed(1)} s, ${
             Math.round(share * 100)
@@ -306,14 +295,7 @@ Deno.test({
       assertEquals(scan.code, 0, scan.stderr);
       const w = worker(url, `${root}/in`, cache, ["--db-wait", "3"]);
       // some photos stored, then the server goes away
-      const count = async () => {
-        const sql = postgres(url, { onnotice: () => {} });
-        try {
-          return (await sql`SELECT count(*)::int AS n FROM photos`)[0].n as number;
-        } finally {
-          await sql.end();
-        }
-      };
+      const count = () => storedPhotos(url);
       let before = 0;
       for (let i = 0; i < 300 && (before = await count()) < 4; i++) {
         await new Promise((r) => setTimeout(r, 50));
